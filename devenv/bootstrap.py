@@ -1,0 +1,288 @@
+"""Install the locked toolchain into .devenv/ (run through devenv/bootstrap).
+
+Each step has a stamp: a hash of everything it was built from. A step whose stamp is unchanged
+and whose tools still pass their `parity doctor` checks is skipped, which makes a warm run take
+seconds. Builds go to a temporary path first and are moved into place only once verified, so
+an interrupted run never leaves a half-installed tool that looks whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from parity.toolcheck import (  # noqa: E402 - the package is not installed yet
+    Context,
+    Status,
+    check,
+    read_checksums,
+    sha256_file,
+    tree_sha256,
+)
+from parity.toolchain import (  # noqa: E402
+    LOCK_PATH,
+    DebianTool,
+    GoTool,
+    MavenTool,
+    PythonTool,
+    SchemaTool,
+    SystemTool,
+    Toolchain,
+    Venv,
+)
+
+PDM_VENV = "pdm"
+
+
+class StepFailed(Exception):
+    pass
+
+
+@dataclass
+class Step:
+    label: str
+    inputs: Callable[[], str]
+    tools: list
+    install: Callable[[], None]
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(command: Iterable[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    command = [str(c) for c in command]
+    done = subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise StepFailed(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
+
+
+def digest(*parts: str | bytes | Path) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            h.update(part.read_bytes() if part.is_file() else b"<missing>")
+        else:
+            h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class Bootstrap:
+    def __init__(self, force: bool) -> None:
+        self.toolchain = Toolchain.from_toml((ROOT / LOCK_PATH).read_text())
+        self.ctx = Context.for_repo(ROOT, self.toolchain)
+        self.devenv = self.ctx.devenv
+        self.force = force
+        (self.devenv / "stamps").mkdir(parents=True, exist_ok=True)
+        (self.devenv / "bin").mkdir(parents=True, exist_ok=True)
+        self.results: dict[str, Status] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def tools_of(self, kind: type) -> list:
+        return [t for t in self.toolchain.tools if isinstance(t, kind)]
+
+    def python_for(self, venv: Venv) -> str:
+        system = {t.name: t for t in self.tools_of(SystemTool)}
+        tool = system[venv.python]
+        return tool.command[0]
+
+    def go_version(self) -> str:
+        return subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip()
+
+    def replace_dir(self, built: Path, target: Path) -> None:
+        old = target.with_name(target.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        built.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+
+    # -- installers ----------------------------------------------------------------------
+    def install_venv(self, venv: Venv) -> None:
+        # Built in place: pip bakes the venv path into scripts and their RECORD hashes, so a
+        # rename afterwards would break both. The step's stamp is written only on success.
+        target = self.devenv / venv.path
+        shutil.rmtree(target, ignore_errors=True)
+        run([self.python_for(venv), "-m", "venv", target])
+        requirements = self.devenv / "requirements" / f"{venv.name}.txt"
+        requirements.parent.mkdir(exist_ok=True)
+        if venv.name == PDM_VENV:
+            shutil.copyfile((ROOT / venv.lockfile).with_name("requirements.txt"), requirements)
+        else:
+            groups = [arg for group in venv.groups for arg in ("-G", group)]
+            run([self.devenv / "venvs" / PDM_VENV / "bin" / "pdm", "export", "-p", ROOT / venv.project,
+                 "-L", ROOT / venv.lockfile, "-f", "requirements", "-o", requirements,
+                 *([] if venv.include_default else ["--no-default"]), *groups])
+        run([target / "bin" / "python", "-m", "pip", "install", "--quiet", "--require-hashes",
+             "--no-deps", "-r", requirements])
+        if venv.include_default:
+            # The tool itself runs from the work tree (no unhashed build backend needed).
+            site = next((target / "lib").glob("python3.*/site-packages"))
+            (site / "parity-src.pth").write_text(str(ROOT / "src") + "\n")
+
+    def install_go(self, tool: GoTool) -> None:
+        target = self.devenv / tool.binary
+        building = target.with_name(target.name + ".new")
+        run(["go", "build", "-mod=readonly", "-trimpath", "-ldflags", tool.ldflags, "-o", building,
+             tool.package], cwd=ROOT / tool.wrapper, env=tool.env)
+        building.rename(target)
+
+    def install_maven(self, tool: MavenTool) -> None:
+        target = self.devenv / tool.directory
+        target.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            run(["mvn", "-B", "-q", "-f", ROOT / tool.pom, "dependency:copy-dependencies",
+                 f"-DoutputDirectory={building}"])
+            expected = read_checksums(ROOT / tool.checksums)
+            present = {p.name for p in building.glob("*.jar")}
+            if present != set(expected):
+                raise StepFailed(f"{tool.pom} resolved jars {sorted(present ^ set(expected))[:3]} that "
+                                 f"differ from {tool.checksums}; update the lock on purpose if intended")
+            for name, want in expected.items():
+                got = sha256_file(building / name)
+                if got != want:
+                    raise StepFailed(f"{name}: sha256 {got} != locked {want} (corrupt download or "
+                                     f"changed artifact); clear it from ~/.m2 and retry")
+            self.replace_dir(building, target)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+    def install_debian(self, tool: DebianTool) -> None:
+        if os.geteuid() != 0:
+            raise StepFailed(f"{tool.package}={tool.version} needs apt-get as root: "
+                             f"sudo apt-get install -y {tool.package}={tool.version}")
+        run(["apt-get", "install", "-y", "--no-install-recommends", "--allow-downgrades",
+             f"{tool.package}={tool.version}"], env={"DEBIAN_FRONTEND": "noninteractive"})
+
+    def install_schemas(self, tool: SchemaTool) -> None:
+        python = self.devenv / "venvs" / tool.source_venv / "bin" / "python"
+        target = self.devenv / tool.directory
+        target.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=".schemas.", dir=target.parent))
+        try:
+            run([python, ROOT / "devenv" / "kubeconform_schemas.py", tool.kubernetes_version, building])
+            actual = tree_sha256(building)
+            if actual != tool.tree_sha256:
+                raise StepFailed(f"generated schema tree {actual} != locked {tool.tree_sha256}")
+            self.replace_dir(building, target)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+    # -- plan ----------------------------------------------------------------------------
+    def steps(self) -> list[Step]:
+        steps: list[Step] = []
+        system = self.tools_of(SystemTool)
+        steps.append(Step("machine tools", lambda: "", system, lambda: None))
+        venvs = sorted(self.toolchain.venvs.values(), key=lambda v: v.name != PDM_VENV)
+        for venv in venvs:
+            steps.append(Step(
+                f"venv {venv.name}",
+                lambda venv=venv: digest(venv.python, *venv.groups, str(venv.include_default),
+                                         ROOT / venv.lockfile, ROOT / venv.project / "pyproject.toml"),
+                [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
+                lambda venv=venv: self.install_venv(venv),
+            ))
+        gover = self.go_version()
+        for tool in self.tools_of(GoTool):
+            wrapper = ROOT / tool.wrapper
+            steps.append(Step(
+                f"go {tool.name}",
+                lambda tool=tool, wrapper=wrapper: digest(
+                    gover, tool.package, tool.ldflags, repr(sorted(tool.env.items())),
+                    *sorted(p for p in wrapper.iterdir() if p.is_file())),
+                [tool], lambda tool=tool: self.install_go(tool)))
+        for mtool in self.tools_of(MavenTool):
+            steps.append(Step(f"maven {mtool.name}",
+                              lambda t=mtool: digest(ROOT / t.pom, ROOT / t.checksums),
+                              [mtool], lambda t=mtool: self.install_maven(t)))
+        for dtool in self.tools_of(DebianTool):
+            steps.append(Step(f"debian {dtool.name}", lambda t=dtool: t.version, [dtool],
+                              lambda t=dtool: self.install_debian(t)))
+        for stool in self.tools_of(SchemaTool):
+            steps.append(Step(f"schemas {stool.name}",
+                              lambda t=stool: digest(t.version, t.kubernetes_version, t.tree_sha256,
+                                                     ROOT / "devenv" / "kubeconform_schemas.py"),
+                              [stool], lambda t=stool: self.install_schemas(t)))
+        return steps
+
+    def execute(self, only: set[str]) -> int:
+        steps = [s for s in self.steps() if not only or any(o in s.label for o in only)]
+        started = time.monotonic()
+        failed = 0
+        for index, step in enumerate(steps, 1):
+            prefix = f"[{index:2}/{len(steps)}] {step.label:<28}"
+            t0 = time.monotonic()
+            stamp = self.devenv / "stamps" / step.label.replace(" ", "-")
+            inputs = step.inputs()
+            current = stamp.read_text() if stamp.exists() else ""
+            statuses = [check(t, self.ctx) for t in step.tools]
+            if not self.force and current == inputs and all(s.ok for s in statuses):
+                log(f"{prefix} up to date ({time.monotonic() - t0:.1f}s)")
+                continue
+            if isinstance(step.tools[0] if step.tools else None, SystemTool):
+                for s in statuses:
+                    if not s.ok:
+                        log(f"{prefix} ERROR - {s.name}: {s.problem}")
+                        failed += 1
+                if not any(not s.ok for s in statuses):
+                    log(f"{prefix} ok ({time.monotonic() - t0:.1f}s)")
+                continue
+            log(f"{prefix} installing ...")
+            stamp.unlink(missing_ok=True)
+            try:
+                step.install()
+            except StepFailed as exc:
+                log(f"{prefix} ERROR - {exc}")
+                failed += 1
+                continue
+            statuses = [check(t, self.ctx) for t in step.tools]
+            bad = [s for s in statuses if not s.ok]
+            if bad:
+                log(f"{prefix} ERROR - installed but {bad[0].name} fails its check: {bad[0].problem}")
+                failed += 1
+                continue
+            stamp.write_text(inputs)
+            log(f"{prefix} installed in {time.monotonic() - t0:.1f}s")
+        self.write_env()
+        elapsed = time.monotonic() - started
+        if failed:
+            log(f"ERROR - {failed} step(s) failed after {elapsed:.1f}s; fix the first error above and re-run")
+            return 1
+        log(f"INFO - toolchain matches {LOCK_PATH} ({elapsed:.1f}s). Activate: source .devenv/env")
+        return 0
+
+    def write_env(self) -> None:
+        """A sourceable file putting .devenv/bin and the tool venv first on PATH."""
+        (self.devenv / "bin" / "parity").write_text(
+            f'#!/bin/sh\nexec "{self.devenv}/venvs/tool/bin/python" -m parity "$@"\n')
+        (self.devenv / "bin" / "parity").chmod(0o755)
+        (self.devenv / "env").write_text(
+            f'export PATH="{self.devenv}/bin:{self.devenv}/venvs/tool/bin:$PATH"\n')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[], help="run only steps whose label contains this")
+    parser.add_argument("--force", action="store_true", help="reinstall even when stamps match")
+    args = parser.parse_args()
+    return Bootstrap(force=args.force).execute(set(args.only))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

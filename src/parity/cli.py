@@ -1,0 +1,91 @@
+"""Argument parsing and dispatch only: every command lives in parity.commands.<name>."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from parity import __version__
+from parity.commands import doctor
+from parity.errors import BAD_INPUT, INTERNAL, ParityError
+from parity.repo import find_root
+
+
+def _global_options() -> argparse.ArgumentParser:
+    # Shared by every subcommand so `parity doctor -v` and `parity -v doctor` both work.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+        help="show tracebacks for internal errors",
+    )
+    common.add_argument(
+        "--repo", type=Path, default=argparse.SUPPRESS,
+        help="platform repository root (default: found from the current directory)",
+    )
+    return common
+
+
+def _format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _global_options()
+    parser = argparse.ArgumentParser(
+        prog="parity",
+        description="Keep dev, staging and prod identical; promote, audit and roll back releases.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"parity {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    doctor_parser = commands.add_parser(
+        "doctor", parents=[common], help="compare the installed toolchain with lock/tools.lock.toml"
+    )
+    _format_option(doctor_parser)
+    doctor_parser.add_argument(
+        "tools", nargs="*", metavar="TOOL", help="check only these tools (default: all)"
+    )
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    root = find_root(getattr(args, "repo", None))
+    if args.command == "doctor":
+        return doctor.run(root, tools=args.tools, output_format=args.format)
+    raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown names
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    verbose = getattr(args, "verbose", False)
+    try:
+        return _dispatch(args)
+    except ParityError as exc:
+        print(f"parity: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("parity: interrupted", file=sys.stderr)
+        return BAD_INPUT
+    except Exception as exc:  # the contract: one line, traceback only with -v
+        if verbose:
+            traceback.print_exc()
+        print(
+            f"parity: internal error: {type(exc).__name__}: {exc}. "
+            "Re-run with -v for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""Edge: start the real local components from .devenv/ on loopback (Kafka broker, LocalStack).
+
+Each starter returns a `Service` once the component answers, or raises `StackError` with the
+tail of its log. Ports are chosen free on 127.0.0.1; nothing listens beyond loopback.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from parity.errors import ParityError
+
+
+class StackError(ParityError):
+    """A local component did not start."""
+
+
+@dataclass
+class Service:
+    name: str
+    address: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(service: Service, ready: Callable[[], bool], timeout: float) -> Service:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            break
+        if ready():
+            return service
+        time.sleep(0.2)
+    service.stop()
+    tail = "\n".join(service.log.read_text(errors="replace").splitlines()[-20:])
+    raise StackError(service.name, f"did not answer on {service.address} within {timeout:.0f}s",
+                     f"See {service.log}:\n{tail}")
+
+
+def _port_open(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+    return check
+
+
+def _java(devenv: Path, jars: str, main: str, *args: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            ["java", "-Xmx512m", "-cp", str(devenv / "jars" / jars / "*"), main, *args],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+
+
+def kafka_properties(workdir: Path, port: int, controller_port: int) -> str:
+    return "\n".join([
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        f"log.dirs={workdir / 'data'}",
+        # One node: internal topics cannot have more replicas than brokers.
+        "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "num.partitions=3",
+        "",
+    ])
+
+
+def start_kafka(devenv: Path, workdir: Path, timeout: float = 90) -> Service:
+    """Format a single-node KRaft log dir and start the locked Kafka broker."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port, controller_port = free_port(), free_port()
+    config = workdir / "server.properties"
+    config.write_text(kafka_properties(workdir, port, controller_port))
+    log = workdir / "kafka.log"
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    fmt = _java(devenv, "kafka", "kafka.tools.StorageTool", "format", "-t", cluster_id,
+                "-c", str(config), log=log)
+    if fmt.wait(timeout=120) != 0:
+        raise StackError("kafka", "storage format failed", f"See {log}")
+    process = _java(devenv, "kafka", "kafka.Kafka", str(config), log=log)
+    service = Service("kafka", f"127.0.0.1:{port}", process, log)
+    return _wait(service, _port_open(port), timeout)
+
+
+def start_localstack(devenv: Path, workdir: Path, services: str = "s3,secretsmanager",
+                     timeout: float = 60) -> Service:
+    """Start LocalStack in host mode (no Docker) from its Python 3.13 venv."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = workdir / "localstack.log"
+    env = {
+        **os.environ,
+        "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+        "SERVICES": services,
+        "OVERRIDE_IN_DOCKER": "0",
+        "FILESYSTEM_ROOT": str(workdir / "state"),
+        "LOCALSTACK_CLI": "0",
+        "DISABLE_EVENTS": "1",  # no analytics calls to the internet
+    }
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(devenv / "venvs" / "localstack" / "bin" / "python"), "-m", "localstack.runtime.main"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/_localstack/health", timeout=1) as response:  # noqa: S310
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    return _wait(Service("localstack", url, process, log), healthy, timeout)
