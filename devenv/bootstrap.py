@@ -23,14 +23,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from parity.toolcheck import (  # noqa: E402 - the package is not installed yet
-    Context,
-    Status,
-    check,
-    read_checksums,
-    sha256_file,
-    tree_sha256,
-)
 from parity.toolchain import (  # noqa: E402
     LOCK_PATH,
     DebianTool,
@@ -41,6 +33,14 @@ from parity.toolchain import (  # noqa: E402
     SystemTool,
     Toolchain,
     Venv,
+)
+from parity.toolcheck import (  # noqa: E402 - the package is not installed yet
+    Context,
+    Status,
+    check,
+    read_checksums,
+    sha256_file,
+    tree_sha256,
 )
 
 PDM_VENV = "pdm"
@@ -64,8 +64,7 @@ def log(message: str) -> None:
 
 def run(command: Iterable[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
     command = [str(c) for c in command]
-    done = subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})},
-                          capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise StepFailed(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
@@ -125,11 +124,35 @@ class Bootstrap:
             shutil.copyfile((ROOT / venv.lockfile).with_name("requirements.txt"), requirements)
         else:
             groups = [arg for group in venv.groups for arg in ("-G", group)]
-            run([self.devenv / "venvs" / PDM_VENV / "bin" / "pdm", "export", "-p", ROOT / venv.project,
-                 "-L", ROOT / venv.lockfile, "-f", "requirements", "-o", requirements,
-                 *([] if venv.include_default else ["--no-default"]), *groups])
-        run([target / "bin" / "python", "-m", "pip", "install", "--quiet", "--require-hashes",
-             "--no-deps", "-r", requirements])
+            run(
+                [
+                    self.devenv / "venvs" / PDM_VENV / "bin" / "pdm",
+                    "export",
+                    "-p",
+                    ROOT / venv.project,
+                    "-L",
+                    ROOT / venv.lockfile,
+                    "-f",
+                    "requirements",
+                    "-o",
+                    requirements,
+                    *([] if venv.include_default else ["--no-default"]),
+                    *groups,
+                ]
+            )
+        run(
+            [
+                target / "bin" / "python",
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--require-hashes",
+                "--no-deps",
+                "-r",
+                requirements,
+            ]
+        )
         if venv.include_default:
             # The tool itself runs from the work tree (no unhashed build backend needed).
             site = next((target / "lib").glob("python3.*/site-packages"))
@@ -138,8 +161,21 @@ class Bootstrap:
     def install_go(self, tool: GoTool) -> None:
         target = self.devenv / tool.binary
         building = target.with_name(target.name + ".new")
-        run(["go", "build", "-mod=readonly", "-trimpath", "-ldflags", tool.ldflags, "-o", building,
-             tool.package], cwd=ROOT / tool.wrapper, env=tool.env)
+        run(
+            [
+                "go",
+                "build",
+                "-mod=readonly",
+                "-trimpath",
+                "-ldflags",
+                tool.ldflags,
+                "-o",
+                building,
+                tool.package,
+            ],
+            cwd=ROOT / tool.wrapper,
+            env=tool.env,
+        )
         building.rename(target)
 
     def install_maven(self, tool: MavenTool) -> None:
@@ -147,28 +183,52 @@ class Bootstrap:
         target.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
-            run(["mvn", "-B", "-q", "-f", ROOT / tool.pom, "dependency:copy-dependencies",
-                 f"-DoutputDirectory={building}"])
+            run(
+                [
+                    "mvn",
+                    "-B",
+                    "-q",
+                    "-f",
+                    ROOT / tool.pom,
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={building}",
+                ]
+            )
             expected = read_checksums(ROOT / tool.checksums)
             present = {p.name for p in building.glob("*.jar")}
             if present != set(expected):
-                raise StepFailed(f"{tool.pom} resolved jars {sorted(present ^ set(expected))[:3]} that "
-                                 f"differ from {tool.checksums}; update the lock on purpose if intended")
+                raise StepFailed(
+                    f"{tool.pom} resolved jars {sorted(present ^ set(expected))[:3]} that "
+                    f"differ from {tool.checksums}; update the lock on purpose if intended"
+                )
             for name, want in expected.items():
                 got = sha256_file(building / name)
                 if got != want:
-                    raise StepFailed(f"{name}: sha256 {got} != locked {want} (corrupt download or "
-                                     f"changed artifact); clear it from ~/.m2 and retry")
+                    raise StepFailed(
+                        f"{name}: sha256 {got} != locked {want} (corrupt download or "
+                        f"changed artifact); clear it from ~/.m2 and retry"
+                    )
             self.replace_dir(building, target)
         finally:
             shutil.rmtree(building, ignore_errors=True)
 
     def install_debian(self, tool: DebianTool) -> None:
         if os.geteuid() != 0:
-            raise StepFailed(f"{tool.package}={tool.version} needs apt-get as root: "
-                             f"sudo apt-get install -y {tool.package}={tool.version}")
-        run(["apt-get", "install", "-y", "--no-install-recommends", "--allow-downgrades",
-             f"{tool.package}={tool.version}"], env={"DEBIAN_FRONTEND": "noninteractive"})
+            raise StepFailed(
+                f"{tool.package}={tool.version} needs apt-get as root: "
+                f"sudo apt-get install -y {tool.package}={tool.version}"
+            )
+        run(
+            [
+                "apt-get",
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "--allow-downgrades",
+                f"{tool.package}={tool.version}",
+            ],
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
 
     def install_schemas(self, tool: SchemaTool) -> None:
         python = self.devenv / "venvs" / tool.source_venv / "bin" / "python"
@@ -191,34 +251,69 @@ class Bootstrap:
         steps.append(Step("machine tools", lambda: "", system, lambda: None))
         venvs = sorted(self.toolchain.venvs.values(), key=lambda v: v.name != PDM_VENV)
         for venv in venvs:
-            steps.append(Step(
-                f"venv {venv.name}",
-                lambda venv=venv: digest(venv.python, *venv.groups, str(venv.include_default),
-                                         ROOT / venv.lockfile, ROOT / venv.project / "pyproject.toml"),
-                [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
-                lambda venv=venv: self.install_venv(venv),
-            ))
+            steps.append(
+                Step(
+                    f"venv {venv.name}",
+                    lambda venv=venv: digest(
+                        venv.python,
+                        *venv.groups,
+                        str(venv.include_default),
+                        ROOT / venv.lockfile,
+                        ROOT / venv.project / "pyproject.toml",
+                    ),
+                    [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
+                    lambda venv=venv: self.install_venv(venv),
+                )
+            )
         gover = self.go_version()
         for tool in self.tools_of(GoTool):
             wrapper = ROOT / tool.wrapper
-            steps.append(Step(
-                f"go {tool.name}",
-                lambda tool=tool, wrapper=wrapper: digest(
-                    gover, tool.package, tool.ldflags, repr(sorted(tool.env.items())),
-                    *sorted(p for p in wrapper.iterdir() if p.is_file())),
-                [tool], lambda tool=tool: self.install_go(tool)))
+            steps.append(
+                Step(
+                    f"go {tool.name}",
+                    lambda tool=tool, wrapper=wrapper: digest(
+                        gover,
+                        tool.package,
+                        tool.ldflags,
+                        repr(sorted(tool.env.items())),
+                        *sorted(p for p in wrapper.iterdir() if p.is_file()),
+                    ),
+                    [tool],
+                    lambda tool=tool: self.install_go(tool),
+                )
+            )
         for mtool in self.tools_of(MavenTool):
-            steps.append(Step(f"maven {mtool.name}",
-                              lambda t=mtool: digest(ROOT / t.pom, ROOT / t.checksums),
-                              [mtool], lambda t=mtool: self.install_maven(t)))
+            steps.append(
+                Step(
+                    f"maven {mtool.name}",
+                    lambda t=mtool: digest(ROOT / t.pom, ROOT / t.checksums),
+                    [mtool],
+                    lambda t=mtool: self.install_maven(t),
+                )
+            )
         for dtool in self.tools_of(DebianTool):
-            steps.append(Step(f"debian {dtool.name}", lambda t=dtool: t.version, [dtool],
-                              lambda t=dtool: self.install_debian(t)))
+            steps.append(
+                Step(
+                    f"debian {dtool.name}",
+                    lambda t=dtool: t.version,
+                    [dtool],
+                    lambda t=dtool: self.install_debian(t),
+                )
+            )
         for stool in self.tools_of(SchemaTool):
-            steps.append(Step(f"schemas {stool.name}",
-                              lambda t=stool: digest(t.version, t.kubernetes_version, t.tree_sha256,
-                                                     ROOT / "devenv" / "kubeconform_schemas.py"),
-                              [stool], lambda t=stool: self.install_schemas(t)))
+            steps.append(
+                Step(
+                    f"schemas {stool.name}",
+                    lambda t=stool: digest(
+                        t.version,
+                        t.kubernetes_version,
+                        t.tree_sha256,
+                        ROOT / "devenv" / "kubeconform_schemas.py",
+                    ),
+                    [stool],
+                    lambda t=stool: self.install_schemas(t),
+                )
+            )
         return steps
 
     def execute(self, only: set[str]) -> int:
@@ -270,15 +365,19 @@ class Bootstrap:
     def write_env(self) -> None:
         """A sourceable file putting .devenv/bin and the tool venv first on PATH."""
         (self.devenv / "bin" / "parity").write_text(
-            f'#!/bin/sh\nexec "{self.devenv}/venvs/tool/bin/python" -m parity "$@"\n')
+            f'#!/bin/sh\nexec "{self.devenv}/venvs/tool/bin/python" -m parity "$@"\n'
+        )
         (self.devenv / "bin" / "parity").chmod(0o755)
         (self.devenv / "env").write_text(
-            f'export PATH="{self.devenv}/bin:{self.devenv}/venvs/tool/bin:$PATH"\n')
+            f'export PATH="{self.devenv}/bin:{self.devenv}/venvs/tool/bin:$PATH"\n'
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", default=[], help="run only steps whose label contains this")
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only steps whose label contains this"
+    )
     parser.add_argument("--force", action="store_true", help="reinstall even when stamps match")
     args = parser.parse_args()
     return Bootstrap(force=args.force).execute(set(args.only))

@@ -4,18 +4,17 @@ Usage (run by devenv/bootstrap with the tool venv's Python):
     python devenv/kubeconform_schemas.py 1.34.0 OUT_DIR
 
 kubernetes-validate ships strict JSON schemas per Kubernetes version whose `$ref`s point at
-`/api/_definitions.json`, a path only its own loader understands. Output: OUT_DIR/v<version>-standalone-strict/<kind>-<group>-<version>.json,
-the layout of kubeconform's default schema location.
+`/api/_definitions.json`, a path only its own loader understands.
+Output, in kubeconform's default layout: OUT_DIR/v<version>-standalone-strict/<kind>-<group>-<version>.json
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from importlib import resources
 from pathlib import Path
-
-import json
-import re
 
 # Schemas point into /api/_definitions.json; definitions point at each other with "#/$defs/...".
 REF = re.compile(r'"(?:/api/_definitions\.json)?#/\$defs/([^"]+)"')

@@ -18,11 +18,16 @@ def _global_options() -> argparse.ArgumentParser:
     # Shared by every subcommand so `parity doctor -v` and `parity -v doctor` both work.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
         help="show tracebacks for internal errors",
     )
     common.add_argument(
-        "--repo", type=Path, default=argparse.SUPPRESS,
+        "--repo",
+        type=Path,
+        default=argparse.SUPPRESS,
         help="platform repository root (default: found from the current directory)",
     )
     return common

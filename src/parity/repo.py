@@ -15,9 +15,7 @@ def find_root(explicit: Path | None = None) -> Path:
         explicit = Path(os.environ["PARITY_REPO"])
     if explicit is not None:
         if not (explicit / MARKER).is_file():
-            raise BadInput(
-                str(explicit), f"no {MARKER} here", "Pass --repo the platform repository root"
-            )
+            raise BadInput(str(explicit), f"no {MARKER} here", "Pass --repo the platform repository root")
         return explicit.resolve()
     here = Path.cwd().resolve()
     for candidate in (here, *here.parents):

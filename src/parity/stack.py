@@ -57,8 +57,11 @@ def _wait(service: Service, ready: Callable[[], bool], timeout: float) -> Servic
         time.sleep(0.2)
     service.stop()
     tail = "\n".join(service.log.read_text(errors="replace").splitlines()[-20:])
-    raise StackError(service.name, f"did not answer on {service.address} within {timeout:.0f}s",
-                     f"See {service.log}:\n{tail}")
+    raise StackError(
+        service.name,
+        f"did not answer on {service.address} within {timeout:.0f}s",
+        f"See {service.log}:\n{tail}",
+    )
 
 
 def _port_open(port: int) -> Callable[[], bool]:
@@ -66,6 +69,7 @@ def _port_open(port: int) -> Callable[[], bool]:
         with socket.socket() as sock:
             sock.settimeout(0.5)
             return sock.connect_ex(("127.0.0.1", port)) == 0
+
     return check
 
 
@@ -73,31 +77,34 @@ def _java(devenv: Path, jars: str, main: str, *args: str, log: Path) -> subproce
     with log.open("ab") as out:
         return subprocess.Popen(
             ["java", "-Xmx512m", "-cp", str(devenv / "jars" / jars / "*"), main, *args],
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
 
 def kafka_properties(workdir: Path, port: int, controller_port: int) -> str:
-    return "\n".join([
-        "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-        "controller.listener.names=CONTROLLER",
-        "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        f"log.dirs={workdir / 'data'}",
-        # One node: internal topics cannot have more replicas than brokers.
-        "offsets.topic.replication.factor=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "num.partitions=3",
-        "",
-    ])
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={workdir / 'data'}",
+            # One node: internal topics cannot have more replicas than brokers.
+            "offsets.topic.replication.factor=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "num.partitions=3",
+            "",
+        ]
+    )
 
 
 def start_kafka(devenv: Path, workdir: Path, timeout: float = 90) -> Service:
@@ -108,8 +115,9 @@ def start_kafka(devenv: Path, workdir: Path, timeout: float = 90) -> Service:
     config.write_text(kafka_properties(workdir, port, controller_port))
     log = workdir / "kafka.log"
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-    fmt = _java(devenv, "kafka", "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                "-c", str(config), log=log)
+    fmt = _java(
+        devenv, "kafka", "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), log=log
+    )
     if fmt.wait(timeout=120) != 0:
         raise StackError("kafka", "storage format failed", f"See {log}")
     process = _java(devenv, "kafka", "kafka.Kafka", str(config), log=log)
@@ -117,8 +125,9 @@ def start_kafka(devenv: Path, workdir: Path, timeout: float = 90) -> Service:
     return _wait(service, _port_open(port), timeout)
 
 
-def start_localstack(devenv: Path, workdir: Path, services: str = "s3,secretsmanager",
-                     timeout: float = 60) -> Service:
+def start_localstack(
+    devenv: Path, workdir: Path, services: str = "s3,secretsmanager", timeout: float = 60
+) -> Service:
     """Start LocalStack in host mode (no Docker) from its Python 3.13 venv."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -135,7 +144,9 @@ def start_localstack(devenv: Path, workdir: Path, services: str = "s3,secretsman
     with log.open("ab") as out:
         process = subprocess.Popen(
             [str(devenv / "venvs" / "localstack" / "bin" / "python"), "-m", "localstack.runtime.main"],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     url = f"http://127.0.0.1:{port}"
 

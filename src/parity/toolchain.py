@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from parity.errors import BadInput
@@ -50,8 +51,12 @@ class Tool:
     @classmethod
     def from_dict(cls, name: str, table: Mapping[str, Any]) -> Tool:
         where = f"tools.{name}"
-        return cls(name=name, version=_text(table, "version", where), purpose=table.get("purpose", ""),
-                   **cls._fields_from(table, where))
+        return cls(
+            name=name,
+            version=_text(table, "version", where),
+            purpose=table.get("purpose", ""),
+            **cls._fields_from(table, where),
+        )
 
     @classmethod
     def _fields_from(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -68,7 +73,16 @@ class SystemTool(Tool):
 
     @classmethod
     def _fields_from(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
-        return {"command": _texts(table, "command", where), "pattern": _text(table, "pattern", where)}
+        command = _texts(table, "command", where)
+        if not command:
+            raise BadInput(
+                LOCK_PATH, f"{where}: `command` is empty", "Give the command that prints the version"
+            )
+        # `~` lets a lock name a per-user install (pyenv) without naming the user.
+        return {
+            "command": (str(Path(command[0]).expanduser()), *command[1:]),
+            "pattern": _text(table, "pattern", where),
+        }
 
 
 @dataclass(frozen=True)
@@ -212,14 +226,24 @@ class Toolchain:
             kind = table.get("kind")
             if kind not in TOOL_KINDS:
                 raise BadInput(
-                    LOCK_PATH, f"tools.{name}: unknown kind {kind!r}",
+                    LOCK_PATH,
+                    f"tools.{name}: unknown kind {kind!r}",
                     f"Use one of {', '.join(sorted(TOOL_KINDS))}",
                 )
             tool = TOOL_KINDS[kind].from_dict(name, table)
             if isinstance(tool, PythonTool) and tool.venv not in venvs:
-                raise BadInput(LOCK_PATH, f"tools.{name}: venv {tool.venv!r} is not declared",
-                               "Add it under [venvs]")
+                raise BadInput(
+                    LOCK_PATH, f"tools.{name}: venv {tool.venv!r} is not declared", "Add it under [venvs]"
+                )
             tools.append(tool)
+        interpreters = {tool.name for tool in tools if isinstance(tool, SystemTool)}
+        for venv in venvs.values():
+            if venv.python not in interpreters:
+                raise BadInput(
+                    LOCK_PATH,
+                    f"venvs.{venv.name}: python {venv.python!r} is not a system tool",
+                    'Name one of the [tools.*] with kind = "system"',
+                )
         return cls(tools=tuple(tools), venvs=venvs)
 
     def select(self, names: list[str]) -> tuple[Tool, ...]:
@@ -228,6 +252,7 @@ class Toolchain:
         known = {tool.name: tool for tool in self.tools}
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise BadInput(", ".join(unknown), "not in lock/tools.lock.toml",
-                           f"Choose from: {', '.join(known)}")
+            raise BadInput(
+                ", ".join(unknown), "not in lock/tools.lock.toml", f"Choose from: {', '.join(known)}"
+            )
         return tuple(known[name] for name in names)

@@ -76,7 +76,10 @@ def tree_sha256(directory: Path) -> str:
 def _run(command: Iterable[str], env: dict[str, str] | None = None) -> tuple[int, str]:
     try:
         done = subprocess.run(
-            list(command), capture_output=True, text=True, timeout=120,
+            list(command),
+            capture_output=True,
+            text=True,
+            timeout=120,
             env={**os.environ, **(env or {})},
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -113,11 +116,21 @@ def check_system(tool: SystemTool, ctx: Context) -> Status:
     found = re.search(tool.pattern, out)
     installed = found.group(1) if found and found.groups() else (found.group(0) if found else "")
     if code != 0 or not installed:
-        return Status(tool.name, tool.kind, tool.version, "missing",
-                      f"`{' '.join(tool.command)}` failed; install {tool.name} {tool.version} on the machine")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            "missing",
+            f"`{' '.join(tool.command)}` failed; install {tool.name} {tool.version} on the machine",
+        )
     if installed != tool.version:
-        return Status(tool.name, tool.kind, tool.version, installed,
-                      f"machine has {installed}; the lock wants {tool.version}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            installed,
+            f"machine has {installed}; the lock wants {tool.version}",
+        )
     return Status(tool.name, tool.kind, tool.version, installed)
 
 
@@ -135,8 +148,13 @@ def check_go(tool: GoTool, ctx: Context) -> Status:
         return Status(tool.name, tool.kind, tool.version, "missing", f"{binary} is missing. {FIX}")
     code, info = _run(["go", "version", "-m", str(binary)])
     if code != 0:
-        return Status(tool.name, tool.kind, tool.version, "unreadable",
-                      f"{binary} has no Go build info ({info.splitlines()[-1] if info else 'no output'}). {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            "unreadable",
+            f"{binary} has no Go build info ({info.splitlines()[-1] if info else 'no output'}). {FIX}",
+        )
     built = {}
     for line in info.splitlines():
         parts = line.split()
@@ -144,19 +162,39 @@ def check_go(tool: GoTool, ctx: Context) -> Status:
             built[parts[1]] = (parts[2], parts[3] if len(parts) > 3 else "")
     version, checksum = built.get(tool.module, ("", ""))
     if not version:
-        return Status(tool.name, tool.kind, tool.version, "other binary",
-                      f"{binary} was not built from {tool.module}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            "other binary",
+            f"{binary} was not built from {tool.module}. {FIX}",
+        )
     if version != tool.version:
-        return Status(tool.name, tool.kind, tool.version, version,
-                      f"built from {tool.module} {version}, lock wants {tool.version}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            version,
+            f"built from {tool.module} {version}, lock wants {tool.version}. {FIX}",
+        )
     pinned = go_sum_line(ctx.root / tool.wrapper, tool.module, tool.version)
     if not pinned or checksum != pinned:
-        return Status(tool.name, tool.kind, tool.version, version,
-                      f"module hash {checksum or 'none'} differs from {tool.wrapper}/go.sum. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            version,
+            f"module hash {checksum or 'none'} differs from {tool.wrapper}/go.sum. {FIX}",
+        )
     code, out = _run([str(binary), *tool.smoke])
     if code != 0 or tool.expect not in out:
-        return Status(tool.name, tool.kind, tool.version, version,
-                      f"`{tool.binary} {' '.join(tool.smoke)}` did not print {tool.expect!r}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            version,
+            f"`{tool.binary} {' '.join(tool.smoke)}` did not print {tool.expect!r}. {FIX}",
+        )
     return Status(tool.name, tool.kind, tool.version, version)
 
 
@@ -166,17 +204,32 @@ def check_maven(tool: MavenTool, ctx: Context) -> Status:
     present = {p.name for p in directory.glob("*.jar")} if directory.is_dir() else set()
     missing = sorted(set(expected) - present)
     if missing:
-        return Status(tool.name, tool.kind, tool.version, f"{len(present)}/{len(expected)} jars",
-                      f"missing {missing[0]}{f' and {len(missing) - 1} more' if len(missing) > 1 else ''}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            f"{len(present)}/{len(expected)} jars",
+            f"missing {missing[0]}{f' and {len(missing) - 1} more' if len(missing) > 1 else ''}. {FIX}",
+        )
     extra = sorted(present - set(expected))
     if extra:
-        return Status(tool.name, tool.kind, tool.version, f"{len(present)} jars",
-                      f"unlocked jar {extra[0]} in {directory}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            f"{len(present)} jars",
+            f"unlocked jar {extra[0]} in {directory}. {FIX}",
+        )
     for name, digest in sorted(expected.items()):
         actual = sha256_file(directory / name)
         if actual != digest:
-            return Status(tool.name, tool.kind, tool.version, f"{len(present)} jars",
-                          f"{name} sha256 {actual[:12]}... != locked {digest[:12]}... (corrupt or swapped). {FIX}")
+            return Status(
+                tool.name,
+                tool.kind,
+                tool.version,
+                f"{len(present)} jars",
+                f"{name} sha256 {actual[:12]}... != locked {digest[:12]}... (corrupt or swapped). {FIX}",
+            )
     return Status(tool.name, tool.kind, tool.version, f"{tool.version} ({len(expected)} jars)")
 
 
@@ -209,39 +262,67 @@ def check_python(tool: PythonTool, ctx: Context) -> Status:
         return Status(tool.name, tool.kind, tool.version, "missing", f"venv {venv.path} is missing. {FIX}")
     pinned = locked_python_version(ctx.root, venv, tool.distribution)
     if pinned != tool.version:
-        return Status(tool.name, tool.kind, tool.version, pinned or "unlocked",
-                      f"{venv.lockfile} pins {tool.distribution} {pinned or '(nothing)'}, "
-                      f"tools.lock.toml says {tool.version}; re-lock so they agree")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            pinned or "unlocked",
+            f"{venv.lockfile} pins {tool.distribution} {pinned or '(nothing)'}, "
+            f"tools.lock.toml says {tool.version}; re-lock so they agree",
+        )
     code, out = _run([str(python), "-c", _RECORD_PROBE, tool.distribution])
     if code != 0:
-        return Status(tool.name, tool.kind, tool.version, "broken", f"venv {venv.path} cannot run Python. {FIX}")
+        return Status(
+            tool.name, tool.kind, tool.version, "broken", f"venv {venv.path} cannot run Python. {FIX}"
+        )
     found = json.loads(out.splitlines()[-1])
     if not found["version"]:
-        return Status(tool.name, tool.kind, tool.version, "missing",
-                      f"{tool.distribution} is not installed in {venv.path}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            "missing",
+            f"{tool.distribution} is not installed in {venv.path}. {FIX}",
+        )
     if found["version"] != tool.version:
-        return Status(tool.name, tool.kind, tool.version, found["version"],
-                      f"{venv.path} has {tool.distribution} {found['version']}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            found["version"],
+            f"{venv.path} has {tool.distribution} {found['version']}. {FIX}",
+        )
     if found["nbad"]:
-        return Status(tool.name, tool.kind, tool.version, found["version"],
-                      f"{found['nbad']} installed file(s) differ from their RECORD hash, "
-                      f"e.g. {found['bad'][0]}. {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            found["version"],
+            f"{found['nbad']} installed file(s) differ from their RECORD hash, e.g. {found['bad'][0]}. {FIX}",
+        )
     return Status(tool.name, tool.kind, tool.version, found["version"])
 
 
 def check_debian(tool: DebianTool, ctx: Context) -> Status:
     code, version = _run(["dpkg-query", "-W", "-f=${Version}", tool.package])
     if code != 0 or not version:
-        return Status(tool.name, tool.kind, tool.version, "missing", f"{tool.package} is not installed. {FIX}")
+        return Status(
+            tool.name, tool.kind, tool.version, "missing", f"{tool.package} is not installed. {FIX}"
+        )
     if version != tool.version:
         return Status(tool.name, tool.kind, tool.version, version, f"{tool.package} is {version}. {FIX}")
     code, out = _run(["dpkg", "--verify", tool.package])
     # dpkg --verify lists changed files ('??5??????' = checksum differs); config files may change.
     changed = [line for line in out.splitlines() if line[2:3] == "5" and " c " not in line]
     if code != 0 or changed:
-        return Status(tool.name, tool.kind, tool.version, version,
-                      f"files changed since install: {changed[0] if changed else out}. "
-                      f"Reinstall with apt-get install --reinstall {tool.package}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            version,
+            f"files changed since install: {changed[0] if changed else out}. "
+            f"Reinstall with apt-get install --reinstall {tool.package}",
+        )
     return Status(tool.name, tool.kind, tool.version, version)
 
 
@@ -251,8 +332,13 @@ def check_schemas(tool: SchemaTool, ctx: Context) -> Status:
         return Status(tool.name, tool.kind, tool.version, "missing", f"{directory} is missing. {FIX}")
     actual = tree_sha256(directory)
     if actual != tool.tree_sha256:
-        return Status(tool.name, tool.kind, tool.version, f"tree {actual[:12]}...",
-                      f"schema tree differs from the locked hash {tool.tree_sha256[:12]}.... {FIX}")
+        return Status(
+            tool.name,
+            tool.kind,
+            tool.version,
+            f"tree {actual[:12]}...",
+            f"schema tree differs from the locked hash {tool.tree_sha256[:12]}.... {FIX}",
+        )
     return Status(tool.name, tool.kind, tool.version, f"{tool.version} (k8s {tool.kubernetes_version})")
 
 

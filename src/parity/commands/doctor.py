@@ -8,8 +8,8 @@ from pathlib import Path
 
 from parity.errors import FINDINGS, OK
 from parity.output import emit_json, table
-from parity.toolcheck import Context, Status, check
 from parity.toolchain import LOCK_PATH, Toolchain
+from parity.toolcheck import Context, Status, check
 
 
 def inspect(root: Path, tools: list[str]) -> list[Status]:
@@ -24,14 +24,22 @@ def run(root: Path, tools: list[str], output_format: str) -> int:
     statuses = inspect(root, tools)
     drift = [s for s in statuses if not s.ok]
     if output_format == "json":
-        emit_json({
-            "ok": not drift,
-            "tools": [
-                {"name": s.name, "kind": s.kind, "locked": s.locked, "installed": s.installed,
-                 "ok": s.ok, "problem": s.problem}
-                for s in statuses
-            ],
-        })
+        emit_json(
+            {
+                "ok": not drift,
+                "tools": [
+                    {
+                        "name": s.name,
+                        "kind": s.kind,
+                        "locked": s.locked,
+                        "installed": s.installed,
+                        "ok": s.ok,
+                        "problem": s.problem,
+                    }
+                    for s in statuses
+                ],
+            }
+        )
     else:
         table(
             ["tool", "kind", "locked", "installed", "status"],
