@@ -10,10 +10,11 @@ from pathlib import Path
 
 import boto3
 import pytest
+import snowflake.connector
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from parity.stack import Service, start_kafka, start_localstack
+from parity.stack import Service, start_fakesnow, start_kafka, start_localstack
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +86,30 @@ def test_localstack_serves_s3_object_lock_and_secrets(localstack: Service) -> No
     secrets = boto3.client("secretsmanager", **options)
     secrets.create_secret(Name="dev/snowflake", SecretString="not-a-real-password")
     assert secrets.get_secret_value(SecretId="dev/snowflake")["SecretString"] == "not-a-real-password"
+
+
+def test_fakesnow_server_answers_the_snowflake_wire_protocol(devenv: Path, tmp_path: Path) -> None:
+    service = start_fakesnow(devenv, tmp_path / "fakesnow")
+    host, port = service.address.split(":")
+    try:
+        connection = snowflake.connector.connect(
+            account="local",
+            user="parity",
+            password="unused",  # noqa: S106 - fakesnow ignores credentials
+            host=host,
+            port=int(port),
+            protocol="http",
+            database="SMOKE",
+            schema="PUBLIC",
+            session_parameters={},
+        )
+        cursor = connection.cursor()
+        cursor.execute("create database if not exists SMOKE")
+        cursor.execute("create schema if not exists SMOKE.PUBLIC")
+        cursor.execute("create table SMOKE.PUBLIC.t (id int, name varchar)")
+        cursor.execute("insert into SMOKE.PUBLIC.t values (1, 'a'), (2, 'b')")
+        cursor.execute("select count(*), max(name) from SMOKE.PUBLIC.t")
+        assert cursor.fetchone() == (2, "b")
+        connection.close()
+    finally:
+        service.stop()

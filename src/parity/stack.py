@@ -158,3 +158,26 @@ def start_localstack(
             return False
 
     return _wait(Service("localstack", url, process, log), healthy, timeout)
+
+
+def start_fakesnow(devenv: Path, workdir: Path, timeout: float = 60) -> Service:
+    """Start the fakesnow server (Snowflake's HTTP wire protocol over DuckDB) on loopback."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = workdir / "fakesnow.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                str(devenv / "venvs" / "tool" / "bin" / "fakesnow"),
+                "-s",
+                "--host",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-d",
+                str(workdir / "db"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return _wait(Service("fakesnow", f"127.0.0.1:{port}", process, log), _port_open(port), timeout)
