@@ -1,0 +1,81 @@
+"""The one settings object every FinSight workload reads its environment values through.
+
+Values come from environment variables (the generated `platform-values` ConfigMap, prefix
+`FINSIGHT_`) and from files mounted by ExternalSecrets under /var/run/secrets/finsight (one
+file per secret key). Nothing here knows which environment it runs in: dev, staging and prod
+differ only in the values. A missing or malformed value stops the workload at start-up with one
+line naming the key and where it was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "FINSIGHT_"
+SECRETS_DIR = os.environ.get("FINSIGHT_SECRETS_DIR", "/var/run/secrets/finsight")
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, secrets_dir=SECRETS_DIR if os.path.isdir(SECRETS_DIR) else None,
+        frozen=True, extra="ignore", case_sensitive=False,
+    )
+
+    aws_region: str
+    aws_account_id: str = Field(pattern=r"^\d{12}$")
+    s3_endpoint_url: str = ""  # empty on AWS; a LocalStack URL locally
+
+    raw_bucket: str
+    curated_bucket: str
+    export_bucket: str
+    # How Spark addresses a bucket: "s3a://{bucket}" on AWS, a file:// root in local runs.
+    lake_uri_template: str = Field(pattern=r"\{bucket\}")
+
+    kafka_bootstrap_servers: str
+    events_topic: str
+    payments_topic: str
+    ledger_topic: str
+    dead_letter_topic: str
+    consumer_group: str
+
+    snowflake_account: str
+    snowflake_warehouse: str
+    snowflake_database: str
+    snowflake_raw_database: str
+    snowflake_role: str
+    snowflake_user: str
+    snowflake_password: SecretStr = SecretStr("")  # mounted by the snowflake ExternalSecret
+
+    alert_email: str
+    # Images Airflow launches pods with: the same digests the manifests pin (release-images).
+    dbt_image: str = Field(pattern=r"@sha256:[0-9a-f]{64}$")
+    streaming_image: str = Field(pattern=r"@sha256:[0-9a-f]{64}$")
+    spark_shuffle_partitions: int = Field(gt=0)
+
+
+    def lake_uri(self, bucket: str) -> str:
+        return self.lake_uri_template.format(bucket=bucket)
+
+
+def describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else "?"
+    var = f"{ENV_PREFIX}{key.upper()}"
+    problem = "is missing" if first["type"] == "missing" else f"is invalid ({first['msg']})"
+    return (f"settings: {key} {problem}: expected env var {var} or file {SECRETS_DIR}/{key}. "
+            f"Set it in overlays/<env>/values.yaml (platform-values) or its ExternalSecret")
+
+
+@lru_cache(maxsize=1)
+def load() -> PlatformSettings:
+    """The validated settings; on bad input, one line on stderr and exit 2 (fail fast)."""
+    try:
+        return PlatformSettings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as error:
+        print(describe(error), file=sys.stderr)
+        raise SystemExit(2) from None

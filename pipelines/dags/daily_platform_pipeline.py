@@ -1,0 +1,45 @@
+"""The daily backbone: curate the raw lake with Spark, then build every mart with dbt.
+
+Each step runs the locked image of its workload; values (buckets, warehouse) come from the
+platform-values ConfigMap, so this file is identical in every environment.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import SparkKubernetesOperator
+from airflow.sdk import DAG, TaskGroup
+from platform_settings import load
+
+settings = load()
+CURATION_JOBS = ["curate-transactions", "curate-payments", "curate-invoices", "curate-accounts",
+                 "curate-customers", "curate-fx-rates", "curate-events"]
+
+with DAG(
+    dag_id="daily_platform_pipeline",
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=8),
+    default_args={"owner": "team-data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["platform", "spark", "dbt"],
+    doc_md=__doc__,
+) as daily_platform_pipeline:
+    with TaskGroup("curate") as curate:
+        for job in CURATION_JOBS:
+            SparkKubernetesOperator(
+                task_id=job.replace("-", "_"),
+                application_file=f"/opt/airflow/spark-applications/{job}.yaml",
+                delete_on_termination=True, pool="spark",
+            )
+    marts = KubernetesPodOperator(
+        task_id="dbt_build_marts", name="dbt-build-marts", image=settings.dbt_image,
+        arguments=["build", "--select", "staging+"],
+        env_from=[{"configMapRef": {"name": "platform-values"}}], pool="snowflake",
+        get_logs=True, on_finish_action="delete_succeeded_pod",
+    )
+    curate >> marts
