@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import SparkKubernetesOperator
 from airflow.sdk import DAG, TaskGroup
 from platform_settings import load
+
+from include.spark_runs import SparkApplicationRunOperator
 
 settings = load()
 CURATION_JOBS = ["curate-transactions", "curate-payments", "curate-invoices", "curate-accounts",
@@ -31,10 +32,9 @@ with DAG(
 ) as daily_platform_pipeline:
     with TaskGroup("curate") as curate:
         for job in CURATION_JOBS:
-            SparkKubernetesOperator(
+            SparkApplicationRunOperator(
                 task_id=job.replace("-", "_"),
-                application_file=f"/opt/airflow/spark-applications/{job}.yaml",
-                delete_on_termination=True, pool="spark",
+                template_name=job, pool="spark",
             )
     marts = KubernetesPodOperator(
         task_id="dbt_build_marts", name="dbt-build-marts", image=settings.dbt_image,

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import SparkKubernetesOperator
 from airflow.sdk import DAG
+
+from include.spark_runs import SparkApplicationRunOperator
 
 BUSIEST = ["daily-balances", "merchant-aggregates", "revenue-daily"]
 
@@ -23,10 +24,9 @@ with DAG(
 ) as lake_compaction:
     previous = None
     for job in BUSIEST:
-        step = SparkKubernetesOperator(
+        step = SparkApplicationRunOperator(
             task_id=f"compact_{job.replace('-', '_')}",
-            application_file=f"/opt/airflow/spark-applications/{job}.yaml",
-            delete_on_termination=True, pool="spark",
+            template_name=job, pool="spark",
         )
         if previous is not None:
             previous >> step

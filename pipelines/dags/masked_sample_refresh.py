@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import SparkKubernetesOperator
 from airflow.sdk import DAG
+
+from include.spark_runs import SparkApplicationRunOperator
 
 with DAG(
     dag_id="masked_sample_refresh",
@@ -19,8 +20,7 @@ with DAG(
     tags=["platform", "masking"],
     doc_md=__doc__,
 ) as masked_sample_refresh:
-    SparkKubernetesOperator(
+    SparkApplicationRunOperator(
         task_id="sample_customer_activity",
-        application_file="/opt/airflow/spark-applications/customer-activity.yaml",
-        delete_on_termination=True, pool="spark",
+        template_name="customer-activity", pool="spark",
     )

@@ -17,15 +17,14 @@ import yaml
 from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import SparkKubernetesOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 from platform_settings import PlatformSettings, load
 
+from include.spark_runs import SparkApplicationRunOperator
+
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
-# Rendered SparkApplications are mounted into Airflow from the spark-applications ConfigMap.
-SPARK_APPS = "/opt/airflow/spark-applications"
 
 TaskBuilder = Callable[[str, Mapping[str, Any], PlatformSettings], Any]
 
@@ -56,10 +55,7 @@ def _dbt(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
 
 
 def _spark(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
-    return SparkKubernetesOperator(
-        task_id=task_id, application_file=f"{SPARK_APPS}/{spec['job']}.yaml",
-        delete_on_termination=True, pool="spark",
-    )
+    return SparkApplicationRunOperator(task_id=task_id, template_name=spec["job"], pool="spark")
 
 
 def _lag_check(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:

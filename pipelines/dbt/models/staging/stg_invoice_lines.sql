@@ -1,0 +1,9 @@
+with source as (select * from {{ source('raw', 'invoice_lines') }})
+select
+    cast(line_id as number(38,0)) as line_id,
+    cast(invoice_id as number(38,0)) as invoice_id,
+    product,
+    cast(quantity as number(38,0)) as quantity,
+    cast(unit_price as number(18,2)) as unit_price,
+    {{ finsight_utils.to_money('quantity * unit_price') }} as line_amount
+from source
