@@ -37,6 +37,7 @@ class PlatformSettings(BaseSettings):
     lake_uri_template: str = Field(pattern=r"\{bucket\}")
 
     kafka_bootstrap_servers: str
+    kafka_security_protocol: str = Field(pattern=r"^(PLAINTEXT|SSL|SASL_SSL)$")
     events_topic: str
     payments_topic: str
     ledger_topic: str

@@ -1,0 +1,32 @@
+"""Where datasets live. Bucket names come from settings; how a bucket is addressed (s3a:// on
+AWS, a file:// root locally) comes from settings.lake_uri_template. Jobs never build paths
+themselves, so no job knows which environment it runs in."""
+
+from __future__ import annotations
+
+from platform_settings import PlatformSettings
+from pyspark.sql import DataFrame, SparkSession
+
+
+class Lake:
+    def __init__(self, spark: SparkSession, settings: PlatformSettings) -> None:
+        self.spark = spark
+        self.settings = settings
+
+    def raw_path(self, dataset: str) -> str:
+        return f"{self.settings.lake_uri(self.settings.raw_bucket)}/landing/{dataset}"
+
+    def curated_path(self, dataset: str) -> str:
+        return f"{self.settings.lake_uri(self.settings.curated_bucket)}/{dataset}"
+
+    def raw(self, dataset: str) -> DataFrame:
+        return self.spark.read.parquet(self.raw_path(dataset))
+
+    def curated(self, dataset: str) -> DataFrame:
+        return self.spark.read.parquet(self.curated_path(dataset))
+
+    def write_curated(self, frame: DataFrame, dataset: str, partition_by: str | None = None) -> None:
+        writer = frame.write.mode("overwrite")
+        if partition_by:
+            writer = writer.partitionBy(partition_by)
+        writer.parquet(self.curated_path(dataset))
