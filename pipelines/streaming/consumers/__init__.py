@@ -1,0 +1,1 @@
+"""FinSight's Kafka consumers: at-least-once, schema-validated, idempotent sink, dead letters."""
