@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from parity.toolchain import (  # noqa: E402
+    CrdSchemaTool,
     LOCK_PATH,
     DebianTool,
     GoTool,
@@ -230,6 +232,36 @@ class Bootstrap:
             env={"DEBIAN_FRONTEND": "noninteractive"},
         )
 
+    def install_crds(self, tool: CrdSchemaTool) -> None:
+        python = self.devenv / "venvs" / tool.source_venv / "bin" / "python"
+        sources = []
+        for source in tool.sources:
+            module, subdir = source.rsplit(":", 1)
+            # In the wrapper module, go.sum pins the module: a changed download fails here.
+            found = subprocess.run(
+                ["go", "mod", "download", "-json", module],
+                cwd=ROOT / tool.wrapper,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "GOFLAGS": "-mod=mod"},
+            )
+            if found.returncode != 0:
+                raise StepFailed(
+                    f"go mod download {module} failed: {found.stdout[-500:]}{found.stderr[-500:]}"
+                )
+            sources.append(f"{json.loads(found.stdout)['Dir']}:{subdir}")
+        target = self.devenv / tool.directory
+        target.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=".crds.", dir=target.parent))
+        try:
+            run([python, ROOT / "devenv" / "crd_schemas.py", building, *sources])
+            actual = tree_sha256(building)
+            if actual != tool.tree_sha256:
+                raise StepFailed(f"generated CRD schema tree {actual} != locked {tool.tree_sha256}")
+            self.replace_dir(building, target)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
     def install_schemas(self, tool: SchemaTool) -> None:
         python = self.devenv / "venvs" / tool.source_venv / "bin" / "python"
         target = self.devenv / tool.directory
@@ -254,12 +286,10 @@ class Bootstrap:
             steps.append(
                 Step(
                     f"venv {venv.name}",
+                    # The lockfile alone decides a venv's contents: editing another group in
+                    # pyproject.toml must not reinstall this one.
                     lambda venv=venv: digest(
-                        venv.python,
-                        *venv.groups,
-                        str(venv.include_default),
-                        ROOT / venv.lockfile,
-                        ROOT / venv.project / "pyproject.toml",
+                        venv.python, *venv.groups, str(venv.include_default), ROOT / venv.lockfile
                     ),
                     [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
                     lambda venv=venv: self.install_venv(venv),
@@ -312,6 +342,20 @@ class Bootstrap:
                     ),
                     [stool],
                     lambda t=stool: self.install_schemas(t),
+                )
+            )
+        for ctool in self.tools_of(CrdSchemaTool):
+            steps.append(
+                Step(
+                    f"crds {ctool.name}",
+                    lambda t=ctool: digest(
+                        *t.sources,
+                        t.tree_sha256,
+                        ROOT / t.wrapper / "go.sum",
+                        ROOT / "devenv" / "crd_schemas.py",
+                    ),
+                    [ctool],
+                    lambda t=ctool: self.install_crds(t),
                 )
             )
         return steps

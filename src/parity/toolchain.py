@@ -176,8 +176,31 @@ class SchemaTool(Tool):
         }
 
 
+@dataclass(frozen=True)
+class CrdSchemaTool(Tool):
+    """kubeconform schemas converted from the CRDs inside pinned Go modules (go.sum in `wrapper`)."""
+
+    kind: ClassVar[str] = "crds"
+    wrapper: str = ""
+    sources: tuple[str, ...] = ()  # "module@version:dir-with-crds"
+    source_venv: str = ""
+    directory: str = ""
+    tree_sha256: str = ""
+
+    @classmethod
+    def _fields_from(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+        return {
+            "wrapper": _text(table, "wrapper", where),
+            "sources": _texts(table, "sources", where),
+            "source_venv": _text(table, "source_venv", where),
+            "directory": _text(table, "directory", where),
+            "tree_sha256": _text(table, "tree_sha256", where),
+        }
+
+
 TOOL_KINDS: dict[str, type[Tool]] = {
-    cls.kind: cls for cls in (SystemTool, GoTool, MavenTool, PythonTool, DebianTool, SchemaTool)
+    cls.kind: cls
+    for cls in (SystemTool, GoTool, MavenTool, PythonTool, DebianTool, SchemaTool, CrdSchemaTool)
 }
 
 

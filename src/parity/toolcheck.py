@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.toolchain import (
+    CrdSchemaTool,
     DebianTool,
     GoTool,
     MavenTool,
@@ -340,7 +341,7 @@ def check_debian(tool: DebianTool, ctx: Context) -> Status:
     return Status(tool.name, tool.kind, tool.version, version)
 
 
-def check_schemas(tool: SchemaTool, ctx: Context) -> Status:
+def check_schemas(tool: SchemaTool | CrdSchemaTool, ctx: Context) -> Status:
     directory = ctx.devenv / tool.directory
     if not directory.is_dir():
         return Status(tool.name, tool.kind, tool.version, "missing", f"{directory} is missing. {FIX}")
@@ -353,7 +354,10 @@ def check_schemas(tool: SchemaTool, ctx: Context) -> Status:
             f"tree {actual[:12]}...",
             f"schema tree differs from the locked hash {tool.tree_sha256[:12]}.... {FIX}",
         )
-    return Status(tool.name, tool.kind, tool.version, f"{tool.version} (k8s {tool.kubernetes_version})")
+    label = (
+        f"k8s {tool.kubernetes_version}" if isinstance(tool, SchemaTool) else f"{len(tool.sources)} modules"
+    )
+    return Status(tool.name, tool.kind, tool.version, f"{tool.version} ({label})")
 
 
 CHECKS: dict[type[Tool], Callable[..., Status]] = {
@@ -363,6 +367,7 @@ CHECKS: dict[type[Tool], Callable[..., Status]] = {
     PythonTool: check_python,
     DebianTool: check_debian,
     SchemaTool: check_schemas,
+    CrdSchemaTool: check_schemas,
 }
 
 
