@@ -12,8 +12,8 @@ run: bootstrap
 
 ## lint: ruff and mypy (strict on src)
 lint: bootstrap
-	$(TOOL)/ruff check src tests devenv
-	$(TOOL)/ruff format --check src tests devenv
+	$(TOOL)/ruff check src tests devenv pipelines
+	$(TOOL)/ruff format --check src tests devenv pipelines
 	$(TOOL)/mypy
 
 ## test: lint, then every test, integration tests included

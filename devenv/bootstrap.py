@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from parity.toolchain import (  # noqa: E402
-    CrdSchemaTool,
     LOCK_PATH,
+    CrdSchemaTool,
     DebianTool,
     GoTool,
     MavenTool,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,8 +23,11 @@ SECRETS_DIR = os.environ.get("FINSIGHT_SECRETS_DIR", "/var/run/secrets/finsight"
 
 class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, secrets_dir=SECRETS_DIR if os.path.isdir(SECRETS_DIR) else None,
-        frozen=True, extra="ignore", case_sensitive=False,
+        env_prefix=ENV_PREFIX,
+        secrets_dir=SECRETS_DIR if Path(SECRETS_DIR).is_dir() else None,
+        frozen=True,
+        extra="ignore",
+        case_sensitive=False,
     )
 
     aws_region: str
@@ -58,7 +62,6 @@ class PlatformSettings(BaseSettings):
     streaming_image: str = Field(pattern=r"@sha256:[0-9a-f]{64}$")
     spark_shuffle_partitions: int = Field(gt=0)
 
-
     def lake_uri(self, bucket: str) -> str:
         return self.lake_uri_template.format(bucket=bucket)
 
@@ -68,8 +71,10 @@ def describe(error: ValidationError) -> str:
     key = str(first["loc"][0]) if first["loc"] else "?"
     var = f"{ENV_PREFIX}{key.upper()}"
     problem = "is missing" if first["type"] == "missing" else f"is invalid ({first['msg']})"
-    return (f"settings: {key} {problem}: expected env var {var} or file {SECRETS_DIR}/{key}. "
-            f"Set it in overlays/<env>/values.yaml (platform-values) or its ExternalSecret")
+    return (
+        f"settings: {key} {problem}: expected env var {var} or file {SECRETS_DIR}/{key}. "
+        f"Set it in overlays/<env>/values.yaml (platform-values) or its ExternalSecret"
+    )
 
 
 @lru_cache(maxsize=1)

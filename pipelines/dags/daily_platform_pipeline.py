@@ -11,13 +11,19 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG, TaskGroup
+from include.spark_runs import SparkApplicationRunOperator
 from platform_settings import load
 
-from include.spark_runs import SparkApplicationRunOperator
-
 settings = load()
-CURATION_JOBS = ["curate-transactions", "curate-payments", "curate-invoices", "curate-accounts",
-                 "curate-customers", "curate-fx-rates", "curate-events"]
+CURATION_JOBS = [
+    "curate-transactions",
+    "curate-payments",
+    "curate-invoices",
+    "curate-accounts",
+    "curate-customers",
+    "curate-fx-rates",
+    "curate-events",
+]
 
 with DAG(
     dag_id="daily_platform_pipeline",
@@ -34,12 +40,17 @@ with DAG(
         for job in CURATION_JOBS:
             SparkApplicationRunOperator(
                 task_id=job.replace("-", "_"),
-                template_name=job, pool="spark",
+                template_name=job,
+                pool="spark",
             )
     marts = KubernetesPodOperator(
-        task_id="dbt_build_marts", name="dbt-build-marts", image=settings.dbt_image,
+        task_id="dbt_build_marts",
+        name="dbt-build-marts",
+        image=settings.dbt_image,
         arguments=["build", "--select", "staging+"],
-        env_from=[{"configMapRef": {"name": "platform-values"}}], pool="snowflake",
-        get_logs=True, on_finish_action="delete_succeeded_pod",
+        env_from=[{"configMapRef": {"name": "platform-values"}}],
+        pool="snowflake",
+        get_logs=True,
+        on_finish_action="delete_succeeded_pod",
     )
     curate >> marts

@@ -20,9 +20,14 @@ settings = load()
 
 def dbt_pod(task_id: str, *arguments: str) -> KubernetesPodOperator:
     return KubernetesPodOperator(
-        task_id=task_id, name=task_id.replace("_", "-"), image=settings.dbt_image,
-        arguments=list(arguments), env_from=[{"configMapRef": {"name": "platform-values"}}],
-        pool="snowflake", get_logs=True, on_finish_action="delete_succeeded_pod",
+        task_id=task_id,
+        name=task_id.replace("_", "-"),
+        image=settings.dbt_image,
+        arguments=list(arguments),
+        env_from=[{"configMapRef": {"name": "platform-values"}}],
+        pool="snowflake",
+        get_logs=True,
+        on_finish_action="delete_succeeded_pod",
     )
 
 

@@ -24,9 +24,19 @@ with DAG(
     doc_md=__doc__,
 ) as kafka_replay_dead_letters:
     KubernetesPodOperator(
-        task_id="replay", name="replay-dead-letters", image=settings.streaming_image,
-        arguments=["python", "-m", "consumers.replay", "--from", settings.dead_letter_topic,
-                   "--max", "{{ params.max_messages }}"],
+        task_id="replay",
+        name="replay-dead-letters",
+        image=settings.streaming_image,
+        arguments=[
+            "python",
+            "-m",
+            "consumers.replay",
+            "--from",
+            settings.dead_letter_topic,
+            "--max",
+            "{{ params.max_messages }}",
+        ],
         env_from=[{"configMapRef": {"name": "platform-values"}}],
-        get_logs=True, on_finish_action="delete_succeeded_pod",
+        get_logs=True,
+        on_finish_action="delete_succeeded_pod",
     )

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG
-
 from include.spark_runs import SparkApplicationRunOperator
 
 BUSIEST = ["daily-balances", "merchant-aggregates", "revenue-daily"]
@@ -26,7 +25,8 @@ with DAG(
     for job in BUSIEST:
         step = SparkApplicationRunOperator(
             task_id=f"compact_{job.replace('-', '_')}",
-            template_name=job, pool="spark",
+            template_name=job,
+            pool="spark",
         )
         if previous is not None:
             previous >> step

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG
-
 from include.spark_runs import SparkApplicationRunOperator
 
 with DAG(
@@ -22,5 +21,6 @@ with DAG(
 ) as masked_sample_refresh:
     SparkApplicationRunOperator(
         task_id="sample_customer_activity",
-        template_name="customer-activity", pool="spark",
+        template_name="customer-activity",
+        pool="spark",
     )

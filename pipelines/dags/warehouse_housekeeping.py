@@ -24,16 +24,24 @@ settings = load()
 )
 def warehouse_housekeeping() -> None:
     drop = KubernetesPodOperator(
-        task_id="drop_expired_schemas", name="drop-expired-schemas", image=settings.dbt_image,
+        task_id="drop_expired_schemas",
+        name="drop-expired-schemas",
+        image=settings.dbt_image,
         arguments=["run-operation", "drop_expired_schemas", "--args", "{max_age_hours: 48}"],
-        env_from=[{"configMapRef": {"name": "platform-values"}}], pool="snowflake",
-        get_logs=True, on_finish_action="delete_succeeded_pod",
+        env_from=[{"configMapRef": {"name": "platform-values"}}],
+        pool="snowflake",
+        get_logs=True,
+        on_finish_action="delete_succeeded_pod",
     )
     usage = KubernetesPodOperator(
-        task_id="refresh_usage", name="refresh-usage", image=settings.dbt_image,
+        task_id="refresh_usage",
+        name="refresh-usage",
+        image=settings.dbt_image,
         arguments=["build", "--select", "tag:cost"],
-        env_from=[{"configMapRef": {"name": "platform-values"}}], pool="snowflake",
-        get_logs=True, on_finish_action="delete_succeeded_pod",
+        env_from=[{"configMapRef": {"name": "platform-values"}}],
+        pool="snowflake",
+        get_logs=True,
+        on_finish_action="delete_succeeded_pod",
     )
     drop >> usage
 

@@ -19,9 +19,18 @@ from pathlib import Path
 EPOCH = datetime(2026, 1, 1)
 CURRENCIES = ["USD", "EUR", "GBP", "CHF", "SEK", "JPY"]
 COUNTRIES = ["GB", "DE", "FR", "NL", "US", "SE", "CH", "IE"]
-BASE_SIZES = {"customers": 300, "accounts": 600, "merchants": 100, "transactions": 5000,
-              "invoices": 1500, "payments": 1800, "kyc_checks": 400, "subscriptions": 350,
-              "support_tickets": 800, "events": 5000}
+BASE_SIZES = {
+    "customers": 300,
+    "accounts": 600,
+    "merchants": 100,
+    "transactions": 5000,
+    "invoices": 1500,
+    "payments": 1800,
+    "kyc_checks": 400,
+    "subscriptions": 350,
+    "support_tickets": 800,
+    "events": 5000,
+}
 DAYS = 120
 
 Row = dict[str, object]
@@ -40,41 +49,64 @@ def customers(rng: random.Random, n: int) -> Iterator[Row]:
     kinds = ["Logistics", "Analytics", "Foods", "Robotics", "Health", "Energy", "Retail", "Labs"]
     for i in range(1, n + 1):
         name = f"{rng.choice(words)} {rng.choice(kinds)} {i}"
-        yield {"customer_id": i, "company_name": name, "country": rng.choice(COUNTRIES),
-               "segment": rng.choices(["smb", "mid_market", "enterprise"], [6, 3, 1])[0],
-               "email": f"finance{i}@{name.split()[0].lower()}{i}.example", "created_at": _ts(rng, 30)}
+        yield {
+            "customer_id": i,
+            "company_name": name,
+            "country": rng.choice(COUNTRIES),
+            "segment": rng.choices(["smb", "mid_market", "enterprise"], [6, 3, 1])[0],
+            "email": f"finance{i}@{name.split()[0].lower()}{i}.example",
+            "created_at": _ts(rng, 30),
+        }
 
 
 def accounts(rng: random.Random, n: int, n_customers: int) -> Iterator[Row]:
     for i in range(1, n + 1):
-        yield {"account_id": i, "customer_id": rng.randint(1, n_customers),
-               "account_type": rng.choice(["checking", "savings", "credit", "merchant"]),
-               "currency": rng.choice(CURRENCIES[:3]),
-               "status": rng.choices(["active", "closed", "frozen"], [90, 7, 3])[0], "opened_at": _ts(rng, 40)}
+        yield {
+            "account_id": i,
+            "customer_id": rng.randint(1, n_customers),
+            "account_type": rng.choice(["checking", "savings", "credit", "merchant"]),
+            "currency": rng.choice(CURRENCIES[:3]),
+            "status": rng.choices(["active", "closed", "frozen"], [90, 7, 3])[0],
+            "opened_at": _ts(rng, 40),
+        }
 
 
 def merchants(rng: random.Random, n: int) -> Iterator[Row]:
     for i in range(1, n + 1):
-        yield {"merchant_id": i, "name": f"Merchant {i}", "mcc": rng.choice(["5411", "5812", "4111", "5999", "7372"]),
-               "country": rng.choice(COUNTRIES), "onboarded_at": _ts(rng, 20)}
+        yield {
+            "merchant_id": i,
+            "name": f"Merchant {i}",
+            "mcc": rng.choice(["5411", "5812", "4111", "5999", "7372"]),
+            "country": rng.choice(COUNTRIES),
+            "onboarded_at": _ts(rng, 20),
+        }
 
 
 def transactions(rng: random.Random, n: int, n_accounts: int, n_merchants: int) -> Iterator[Row]:
     for i in range(1, n + 1):
-        yield {"transaction_id": i, "account_id": rng.randint(1, n_accounts),
-               "merchant_id": rng.randint(1, n_merchants), "amount": round(rng.lognormvariate(4, 1.2), 2),
-               "currency": rng.choice(CURRENCIES[:3]), "direction": rng.choice(["debit", "credit"]),
-               "status": rng.choices(["posted", "pending", "reversed"], [92, 6, 2])[0], "booked_at": _ts(rng)}
+        yield {
+            "transaction_id": i,
+            "account_id": rng.randint(1, n_accounts),
+            "merchant_id": rng.randint(1, n_merchants),
+            "amount": round(rng.lognormvariate(4, 1.2), 2),
+            "currency": rng.choice(CURRENCIES[:3]),
+            "direction": rng.choice(["debit", "credit"]),
+            "status": rng.choices(["posted", "pending", "reversed"], [92, 6, 2])[0],
+            "booked_at": _ts(rng),
+        }
 
 
 def invoices(rng: random.Random, n: int, n_customers: int) -> Iterator[Row]:
     for i in range(1, n + 1):
         issued = EPOCH + timedelta(days=rng.randrange(DAYS))
-        yield {"invoice_id": i, "customer_id": rng.randint(1, n_customers),
-               "issued_at": issued.strftime("%Y-%m-%d %H:%M:%S"),
-               "due_at": (issued + timedelta(days=rng.choice([14, 30, 45]))).strftime("%Y-%m-%d %H:%M:%S"),
-               "currency": rng.choice(CURRENCIES[:3]),
-               "status": rng.choices(["open", "paid", "void"], [30, 65, 5])[0]}
+        yield {
+            "invoice_id": i,
+            "customer_id": rng.randint(1, n_customers),
+            "issued_at": issued.strftime("%Y-%m-%d %H:%M:%S"),
+            "due_at": (issued + timedelta(days=rng.choice([14, 30, 45]))).strftime("%Y-%m-%d %H:%M:%S"),
+            "currency": rng.choice(CURRENCIES[:3]),
+            "status": rng.choices(["open", "paid", "void"], [30, 65, 5])[0],
+        }
 
 
 def invoice_lines(rng: random.Random, n_invoices: int) -> Iterator[Row]:
@@ -82,19 +114,31 @@ def invoice_lines(rng: random.Random, n_invoices: int) -> Iterator[Row]:
     for invoice in range(1, n_invoices + 1):
         for _ in range(rng.randint(1, 4)):
             line += 1
-            yield {"line_id": line, "invoice_id": invoice,
-                   "product": rng.choice(["platform", "payments", "cards", "fx", "support"]),
-                   "quantity": rng.randint(1, 20), "unit_price": round(rng.uniform(5, 400), 2)}
+            yield {
+                "line_id": line,
+                "invoice_id": invoice,
+                "product": rng.choice(["platform", "payments", "cards", "fx", "support"]),
+                "quantity": rng.randint(1, 20),
+                "unit_price": round(rng.uniform(5, 400), 2),
+            }
 
 
 def payments(rng: random.Random, n: int, n_invoices: int, n_customers: int) -> Iterator[Row]:
     for i in range(1, n + 1):
         status = rng.choices(["succeeded", "failed", "refunded"], [85, 12, 3])[0]
-        yield {"payment_id": i, "invoice_id": rng.randint(1, n_invoices), "customer_id": rng.randint(1, n_customers),
-               "amount": round(rng.lognormvariate(6, 0.8), 2), "currency": rng.choice(CURRENCIES[:3]),
-               "method": rng.choice(["card", "ach", "sepa", "wire"]), "status": status,
-               "failure_reason": rng.choice(["insufficient_funds", "expired_card", "do_not_honor"])
-               if status == "failed" else "", "paid_at": _ts(rng)}
+        yield {
+            "payment_id": i,
+            "invoice_id": rng.randint(1, n_invoices),
+            "customer_id": rng.randint(1, n_customers),
+            "amount": round(rng.lognormvariate(6, 0.8), 2),
+            "currency": rng.choice(CURRENCIES[:3]),
+            "method": rng.choice(["card", "ach", "sepa", "wire"]),
+            "status": status,
+            "failure_reason": rng.choice(["insufficient_funds", "expired_card", "do_not_honor"])
+            if status == "failed"
+            else "",
+            "paid_at": _ts(rng),
+        }
 
 
 def fx_rates(rng: random.Random) -> Iterator[Row]:
@@ -102,42 +146,60 @@ def fx_rates(rng: random.Random) -> Iterator[Row]:
     for day in range(DAYS):
         for currency, rate in base.items():
             drift = 1.0 if currency == "USD" else 1 + rng.uniform(-0.01, 0.01)
-            yield {"rate_date": (date(2026, 1, 1) + timedelta(days=day)).isoformat(),
-                   "currency": currency, "usd_rate": round(rate * drift, 6)}
+            yield {
+                "rate_date": (date(2026, 1, 1) + timedelta(days=day)).isoformat(),
+                "currency": currency,
+                "usd_rate": round(rate * drift, 6),
+            }
 
 
 def kyc_checks(rng: random.Random, n: int, n_customers: int) -> Iterator[Row]:
     for i in range(1, n + 1):
-        yield {"check_id": i, "customer_id": rng.randint(1, n_customers),
-               "provider": rng.choice(["onfido", "complyadvantage"]),
-               "result": rng.choices(["clear", "review", "reject"], [85, 12, 3])[0], "checked_at": _ts(rng)}
+        yield {
+            "check_id": i,
+            "customer_id": rng.randint(1, n_customers),
+            "provider": rng.choice(["onfido", "complyadvantage"]),
+            "result": rng.choices(["clear", "review", "reject"], [85, 12, 3])[0],
+            "checked_at": _ts(rng),
+        }
 
 
 def subscriptions(rng: random.Random, n: int, n_customers: int) -> Iterator[Row]:
     for i in range(1, n + 1):
         started = EPOCH + timedelta(days=rng.randrange(60))
         ended = started + timedelta(days=rng.randrange(30, 90)) if rng.random() < 0.2 else None
-        yield {"subscription_id": i, "customer_id": rng.randint(1, n_customers),
-               "plan": rng.choice(["starter", "growth", "scale"]), "mrr": rng.choice([49, 199, 990, 2500]),
-               "started_at": started.strftime("%Y-%m-%d %H:%M:%S"),
-               "ended_at": ended.strftime("%Y-%m-%d %H:%M:%S") if ended else ""}
+        yield {
+            "subscription_id": i,
+            "customer_id": rng.randint(1, n_customers),
+            "plan": rng.choice(["starter", "growth", "scale"]),
+            "mrr": rng.choice([49, 199, 990, 2500]),
+            "started_at": started.strftime("%Y-%m-%d %H:%M:%S"),
+            "ended_at": ended.strftime("%Y-%m-%d %H:%M:%S") if ended else "",
+        }
 
 
 def support_tickets(rng: random.Random, n: int, n_customers: int) -> Iterator[Row]:
     for i in range(1, n + 1):
         opened = EPOCH + timedelta(seconds=rng.randrange(DAYS * 86400))
         resolved = opened + timedelta(hours=rng.randrange(1, 96)) if rng.random() < 0.85 else None
-        yield {"ticket_id": i, "customer_id": rng.randint(1, n_customers),
-               "priority": rng.choice(["low", "normal", "high", "urgent"]),
-               "opened_at": opened.strftime("%Y-%m-%d %H:%M:%S"),
-               "resolved_at": resolved.strftime("%Y-%m-%d %H:%M:%S") if resolved else ""}
+        yield {
+            "ticket_id": i,
+            "customer_id": rng.randint(1, n_customers),
+            "priority": rng.choice(["low", "normal", "high", "urgent"]),
+            "opened_at": opened.strftime("%Y-%m-%d %H:%M:%S"),
+            "resolved_at": resolved.strftime("%Y-%m-%d %H:%M:%S") if resolved else "",
+        }
 
 
 def events(rng: random.Random, n: int, n_customers: int) -> Iterator[Row]:
     for i in range(1, n + 1):
-        yield {"event_id": f"evt-{i:08d}", "customer_id": rng.randint(1, n_customers),
-               "event_type": rng.choice(["login", "payment_created", "invoice_viewed", "card_issued", "export"]),
-               "occurred_at": _ts(rng), "payload_size": rng.randint(200, 4000)}
+        yield {
+            "event_id": f"evt-{i:08d}",
+            "customer_id": rng.randint(1, n_customers),
+            "event_type": rng.choice(["login", "payment_created", "invoice_viewed", "card_issued", "export"]),
+            "occurred_at": _ts(rng),
+            "payload_size": rng.randint(200, 4000),
+        }
 
 
 def tables(seed: int, scale: float) -> dict[str, list[Row]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -127,7 +126,7 @@ def component(lock: dict[str, Any]) -> str:
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def write(root: Path) -> list[str]:
@@ -174,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     for name, (locked, actual) in problems.items():
         print(
-            f"{LOCK}: {name}: build_input_hash {locked} != {actual} (inputs changed). Run scripts/lock-images",
+            f"{LOCK}: {name}: build_input_hash {locked} != {actual} (inputs changed). "
+            "Run scripts/lock-images",
             file=sys.stderr,
         )
     return 1 if problems else 0

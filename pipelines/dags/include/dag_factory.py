@@ -31,17 +31,25 @@ TaskBuilder = Callable[[str, Mapping[str, Any], PlatformSettings], Any]
 
 def _s3_sensor(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
     return S3KeySensor(
-        task_id=task_id, bucket_name=s.raw_bucket,
+        task_id=task_id,
+        bucket_name=s.raw_bucket,
         bucket_key=f"{spec['prefix']}/{{{{ ds }}}}/_SUCCESS",
-        mode="reschedule", poke_interval=300, timeout=spec.get("timeout_s", 6 * 3600),
+        mode="reschedule",
+        poke_interval=300,
+        timeout=spec.get("timeout_s", 6 * 3600),
     )
 
 
 def _pod(task_id: str, image: str, arguments: list[str], pool: str | None = None) -> Any:
     return KubernetesPodOperator(
-        task_id=task_id, name=task_id.replace("_", "-"), image=image, arguments=arguments,
-        env_from=[{"configMapRef": {"name": "platform-values"}}], get_logs=True,
-        on_finish_action="delete_succeeded_pod", **({"pool": pool} if pool else {}),
+        task_id=task_id,
+        name=task_id.replace("_", "-"),
+        image=image,
+        arguments=arguments,
+        env_from=[{"configMapRef": {"name": "platform-values"}}],
+        get_logs=True,
+        on_finish_action="delete_succeeded_pod",
+        **({"pool": pool} if pool else {}),
     )
 
 
@@ -59,14 +67,25 @@ def _spark(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
 
 
 def _lag_check(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
-    return _pod(task_id, s.streaming_image,
-                ["python", "-m", "consumers.lag_check", "--topic", getattr(s, spec["topic"]),
-                 "--max-lag", str(spec["max_lag"])])
+    return _pod(
+        task_id,
+        s.streaming_image,
+        [
+            "python",
+            "-m",
+            "consumers.lag_check",
+            "--topic",
+            getattr(s, spec["topic"]),
+            "--max-lag",
+            str(spec["max_lag"]),
+        ],
+    )
 
 
 def _export(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
     return S3CopyObjectOperator(
-        task_id=task_id, source_bucket_name=s.curated_bucket,
+        task_id=task_id,
+        source_bucket_name=s.curated_bucket,
         source_bucket_key=f"{spec['dataset']}/dt={{{{ ds }}}}/part-00000.parquet",
         dest_bucket_name=s.export_bucket,
         dest_bucket_key=f"{spec['partner']}/{spec['dataset']}/{{{{ ds }}}}.parquet",
@@ -78,8 +97,13 @@ def _done(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
 
 
 KINDS: dict[str, TaskBuilder] = {
-    "s3_sensor": _s3_sensor, "load_raw": _load_raw, "dbt": _dbt, "spark": _spark,
-    "lag_check": _lag_check, "export": _export, "done": _done,
+    "s3_sensor": _s3_sensor,
+    "load_raw": _load_raw,
+    "dbt": _dbt,
+    "spark": _spark,
+    "lag_check": _lag_check,
+    "export": _export,
+    "done": _done,
 }
 
 
@@ -91,8 +115,11 @@ def build(spec: Mapping[str, Any], settings: PlatformSettings) -> DAG:
         catchup=False,
         max_active_runs=1,
         dagrun_timeout=timedelta(hours=spec.get("timeout_h", 6)),
-        default_args={"owner": spec["owner"], "retries": spec.get("retries", 2),
-                      "retry_delay": timedelta(minutes=5)},
+        default_args={
+            "owner": spec["owner"],
+            "retries": spec.get("retries", 2),
+            "retry_delay": timedelta(minutes=5),
+        },
         tags=sorted({spec["domain"], *spec.get("tags", [])}),
         doc_md=spec["doc"],
     ) as dag:

@@ -22,8 +22,14 @@ DONE, FAILED = {"COMPLETED"}, {"FAILED", "SUBMISSION_FAILED", "FAILING", "UNKNOW
 class SparkApplicationRunOperator(BaseOperator):
     template_fields = ("template_name", "run_suffix")
 
-    def __init__(self, *, template_name: str, run_suffix: str = "{{ ts_nodash | lower }}",
-                 poll_seconds: int = 30, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        template_name: str,
+        run_suffix: str = "{{ ts_nodash | lower }}",
+        poll_seconds: int = 30,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.template_name = template_name
         self.run_suffix = run_suffix
@@ -35,11 +41,19 @@ class SparkApplicationRunOperator(BaseOperator):
         template = api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, self.template_name)
         name = f"{self.template_name}-{self.run_suffix}"[:63].rstrip("-")
         spec = {**template["spec"], "suspend": False}
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "SparkApplication",
-                "metadata": {"name": name, "namespace": namespace,
-                             "labels": {**template["metadata"].get("labels", {}),
-                                        "finsight.io/run-of": self.template_name}},
-                "spec": spec}
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "SparkApplication",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": {
+                    **template["metadata"].get("labels", {}),
+                    "finsight.io/run-of": self.template_name,
+                },
+            },
+            "spec": spec,
+        }
         api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
         while True:
             app = api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)

@@ -31,9 +31,12 @@ def main(argv: list[str]) -> int:
         print(f"spark: unknown job {unknown[0]}: choose one of {', '.join(sorted(JOBS))}", file=sys.stderr)
         return 2
     settings = load()
-    spark = (SparkSession.builder.appName(f"finsight-{'+'.join(args.jobs)}")
-             .config("spark.sql.shuffle.partitions", settings.spark_shuffle_partitions)
-             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    spark = (
+        SparkSession.builder.appName(f"finsight-{'+'.join(args.jobs)}")
+        .config("spark.sql.shuffle.partitions", settings.spark_shuffle_partitions)
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
     lake = Lake(spark, settings)
     report: dict[str, dict[str, object]] = {}
     try:
@@ -46,8 +49,11 @@ def main(argv: list[str]) -> int:
             except Exception as exc:  # reported per job; the process exit code says it failed
                 if not args.report:
                     raise
-                report[job] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000],
-                               "trace": traceback.format_exc()[-4000:]}
+                report[job] = {
+                    "ok": False,
+                    "error": f"{type(exc).__name__}: {exc}"[:2000],
+                    "trace": traceback.format_exc()[-4000:],
+                }
     finally:
         spark.stop()
     if args.report:

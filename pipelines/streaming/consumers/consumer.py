@@ -42,10 +42,18 @@ class Pipeline:
         self.subject = subject
         self.sink = sink
         self.topic = str(getattr(settings, subject.topic_setting))
-        common = {"bootstrap.servers": settings.kafka_bootstrap_servers,
-                  "security.protocol": settings.kafka_security_protocol}
-        self.consumer = Consumer({**common, "group.id": f"{settings.consumer_group}.{subject.name}",
-                                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        common = {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "security.protocol": settings.kafka_security_protocol,
+        }
+        self.consumer = Consumer(
+            {
+                **common,
+                "group.id": f"{settings.consumer_group}.{subject.name}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+            }
+        )
         self.dead_letters = Producer({**common, "enable.idempotence": True, "acks": "all"})
         self.stats = {"written": 0, "dead_lettered": 0}
 
@@ -56,15 +64,23 @@ class Pipeline:
             event_id, day = identity(event)
         except (InvalidEvent, StopIteration, KeyError) as exc:
             self.dead_letters.produce(
-                self.settings.dead_letter_topic, value=payload, key=message.key(),
-                headers={"error": str(exc)[:500], "source-topic": self.topic,
-                         "source-offset": str(message.offset())})
+                self.settings.dead_letter_topic,
+                value=payload,
+                key=message.key(),
+                headers={
+                    "error": str(exc)[:500],
+                    "source-topic": self.topic,
+                    "source-offset": str(message.offset()),
+                },
+            )
             self.stats["dead_lettered"] += 1
             return
         self.sink.write(event_id, day, event)
         self.stats["written"] += 1
 
-    def run(self, batch: int = 500, idle_polls: int | None = None, stop: Callable[[], bool] = lambda: False) -> None:
+    def run(
+        self, batch: int = 500, idle_polls: int | None = None, stop: Callable[[], bool] = lambda: False
+    ) -> None:
         self.consumer.subscribe([self.topic])
         idle = 0
         try:

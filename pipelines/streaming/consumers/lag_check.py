@@ -27,9 +27,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-lag", type=int, required=True)
     args = parser.parse_args(argv)
     settings = load()
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
-                         "security.protocol": settings.kafka_security_protocol,
-                         "group.id": f"{settings.consumer_group}.{args.group_suffix}"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "security.protocol": settings.kafka_security_protocol,
+            "group.id": f"{settings.consumer_group}.{args.group_suffix}",
+        }
+    )
     try:
         current = lag(consumer, args.topic)
     finally:

@@ -16,10 +16,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max", type=int, required=True)
     args = parser.parse_args(argv)
     settings = load()
-    common = {"bootstrap.servers": settings.kafka_bootstrap_servers,
-              "security.protocol": settings.kafka_security_protocol}
-    consumer = Consumer({**common, "group.id": f"{settings.consumer_group}.replay",
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    common = {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "security.protocol": settings.kafka_security_protocol,
+    }
+    consumer = Consumer(
+        {
+            **common,
+            "group.id": f"{settings.consumer_group}.replay",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
     producer = Producer({**common, "enable.idempotence": True})
     consumer.subscribe([args.source])
     replayed = 0

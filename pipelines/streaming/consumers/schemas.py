@@ -31,8 +31,9 @@ class Subject:
         if self.format == "json":
             try:
                 event = json.loads(payload)
-                jsonschema.validate(event, json.loads(self.latest.read_text()),
-                                    format_checker=jsonschema.FormatChecker())
+                jsonschema.validate(
+                    event, json.loads(self.latest.read_text()), format_checker=jsonschema.FormatChecker()
+                )
             except (ValueError, jsonschema.ValidationError) as exc:
                 raise InvalidEvent(str(exc).splitlines()[0]) from None
             return dict(event)
@@ -54,5 +55,7 @@ class Subject:
 
 def subjects(root: Path = SCHEMAS) -> dict[str, Subject]:
     spec = yaml.safe_load((root / "subjects.yaml").read_text())["subjects"]
-    return {name: Subject(name, s["format"], s["topic_setting"], root / s["versions"][-1])
-            for name, s in spec.items()}
+    return {
+        name: Subject(name, s["format"], s["topic_setting"], root / s["versions"][-1])
+        for name, s in spec.items()
+    }

@@ -14,8 +14,9 @@ class S3EventSink:
     def __init__(self, settings: PlatformSettings, dataset: str) -> None:
         self.bucket = settings.curated_bucket
         self.dataset = dataset
-        self.client = boto3.client("s3", region_name=settings.aws_region,
-                                   endpoint_url=settings.s3_endpoint_url or None)
+        self.client = boto3.client(
+            "s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint_url or None
+        )
 
     def key(self, event_id: str, day: str) -> str:
         return f"stream/{self.dataset}/dt={day}/{event_id}.json"

@@ -7,24 +7,34 @@ from pyspark.sql.types import IntegerType, LongType, StringType, StructField, St
 
 from finsight_spark.lake import Lake
 
-EVENT = StructType([
-    StructField("event_id", StringType()), StructField("customer_id", LongType()),
-    StructField("event_type", StringType()), StructField("occurred_at", StringType()),
-    StructField("payload_size", IntegerType()),
-])
+EVENT = StructType(
+    [
+        StructField("event_id", StringType()),
+        StructField("customer_id", LongType()),
+        StructField("event_type", StringType()),
+        StructField("occurred_at", StringType()),
+        StructField("payload_size", IntegerType()),
+    ]
+)
 
 
 def events_from_kafka(lake: Lake) -> None:
     s = lake.settings
-    raw = (lake.spark.read.format("kafka")
-           .option("kafka.bootstrap.servers", s.kafka_bootstrap_servers)
-           .option("kafka.security.protocol", s.kafka_security_protocol)
-           .option("subscribe", s.events_topic)
-           .option("startingOffsets", "earliest").option("endingOffsets", "latest").load())
-    events = (raw.select(F.from_json(F.col("value").cast("string"), EVENT).alias("e"), "partition", "offset")
-              .select("e.*", "partition", "offset")
-              .where(F.col("event_id").isNotNull())
-              .withColumn("occurred_at", F.to_timestamp("occurred_at"))
-              .dropDuplicates(["event_id"])
-              .withColumn("dt", F.to_date("occurred_at")))
+    raw = (
+        lake.spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", s.kafka_bootstrap_servers)
+        .option("kafka.security.protocol", s.kafka_security_protocol)
+        .option("subscribe", s.events_topic)
+        .option("startingOffsets", "earliest")
+        .option("endingOffsets", "latest")
+        .load()
+    )
+    events = (
+        raw.select(F.from_json(F.col("value").cast("string"), EVENT).alias("e"), "partition", "offset")
+        .select("e.*", "partition", "offset")
+        .where(F.col("event_id").isNotNull())
+        .withColumn("occurred_at", F.to_timestamp("occurred_at"))
+        .dropDuplicates(["event_id"])
+        .withColumn("dt", F.to_date("occurred_at"))
+    )
     lake.write_curated(events, "events_stream", partition_by="dt")
