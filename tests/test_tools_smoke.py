@@ -95,7 +95,7 @@ def test_fakesnow_server_answers_the_snowflake_wire_protocol(devenv: Path, tmp_p
         connection = snowflake.connector.connect(
             account="local",
             user="parity",
-            password="unused",  # noqa: S106 - fakesnow ignores credentials
+            password="unused",
             host=host,
             port=int(port),
             protocol="http",
