@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parity import __version__
-from parity.commands import doctor
-from parity.errors import BAD_INPUT, INTERNAL, ParityError
+from parity import policy
+from parity.commands import check, diff, doctor, render
+from parity.errors import BAD_INPUT, INTERNAL, BadInput, ParityError
+from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
 
 
@@ -33,9 +35,9 @@ def _global_options() -> argparse.ArgumentParser:
     return common
 
 
-def _format_option(parser: argparse.ArgumentParser) -> None:
+def _format_option(parser: argparse.ArgumentParser, *extra: str) -> None:
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+        "--format", choices=("text", "json", *extra), default="text", help="output format (default: text)"
     )
 
 
@@ -56,13 +58,43 @@ def build_parser() -> argparse.ArgumentParser:
     doctor_parser.add_argument(
         "tools", nargs="*", metavar="TOOL", help="check only these tools (default: all)"
     )
+
+    render_parser = commands.add_parser(
+        "render", parents=[common], help="kustomize build overlays/ENV, normalised and validated"
+    )
+    render_parser.add_argument("env")
+    render_parser.add_argument("-o", "--output", type=Path, help="write one file per resource into this directory")
+
+    diff_parser = commands.add_parser("diff", parents=[common], help="semantic diff of two environments")
+    diff_parser.add_argument("left")
+    diff_parser.add_argument("right")
+    _format_option(diff_parser, "markdown")
+
+    check_parser = commands.add_parser(
+        "check", parents=[common], help="every pair on the promotion path + invariants + locks (the CI gate)"
+    )
+    check_parser.add_argument("envs", nargs="*", metavar="ENV", help="default: every environment in parity.toml")
+    _format_option(check_parser)
     return parser
+
+
+def load_policy(root: Path) -> Policy:
+    path = root / POLICY_FILE
+    if not path.is_file():
+        raise BadInput(POLICY_FILE, "missing", "Add the policy file at the repository root")
+    return policy.parse(path.read_text())
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     root = find_root(getattr(args, "repo", None))
     if args.command == "doctor":
         return doctor.run(root, tools=args.tools, output_format=args.format)
+    if args.command == "render":
+        return render.run(root, load_policy(root), args.env, args.output)
+    if args.command == "diff":
+        return diff.run(root, load_policy(root), args.left, args.right, args.format)
+    if args.command == "check":
+        return check.run(root, load_policy(root), args.envs, args.format)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown names
 
 

@@ -1,0 +1,35 @@
+"""`parity render ENV [-o DIR]`: the overlay built, normalised and validated."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from parity.errors import FINDINGS, OK
+from parity.manifest import dump, file_name
+from parity.policy import Policy
+from parity.rendering import render
+
+
+def run(root: Path, policy: Policy, env: str, out: Path | None) -> int:
+    policy.require_env(env)
+    rendered = render(root, env)
+    if out is None:
+        print("---\n".join(dump(r.body | {"metadata": {**r.body["metadata"], "namespace": r.namespace}})
+                           for r in rendered.resources.values()), end="")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        for resource in rendered.resources.values():
+            body = resource.body | {"metadata": {**resource.body["metadata"], "namespace": resource.namespace}}
+            (staging / file_name(resource.identity)).write_text(dump(body))
+        # Swap in whole: a reader never sees half of one rendering and half of another.
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+        print(f"rendered {len(rendered.resources)} resources of {env} into {out}", file=sys.stderr)
+    for problem in rendered.invalid:
+        print(f"VIOLATION [kubeconform] {env}: {problem.resource}: {problem.message}", file=sys.stderr)
+    return FINDINGS if rendered.invalid else OK
