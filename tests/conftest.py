@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVENV = Path(os.environ.get("PARITY_DEVENV", ROOT / ".devenv"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
 
@@ -30,3 +30,20 @@ def chdir_tmp(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(previous)
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the repository's tracked files (no .devenv: the real one is used through
+    PARITY_DEVENV), for tests that break something on purpose."""
+    import shutil
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    target = tmp_path / "repo"
+    for name in tracked.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    monkeypatch.setenv("PARITY_DEVENV", str(DEVENV))
+    return target

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from parity import __version__
-from parity import policy
+from parity import __version__, policy
 from parity.commands import check, diff, doctor, render
 from parity.errors import BAD_INPUT, INTERNAL, BadInput, ParityError
 from parity.policy import POLICY_FILE, Policy
@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "render", parents=[common], help="kustomize build overlays/ENV, normalised and validated"
     )
     render_parser.add_argument("env")
-    render_parser.add_argument("-o", "--output", type=Path, help="write one file per resource into this directory")
+    render_parser.add_argument(
+        "-o", "--output", type=Path, help="write one file per resource into this directory"
+    )
 
     diff_parser = commands.add_parser("diff", parents=[common], help="semantic diff of two environments")
     diff_parser.add_argument("left")
@@ -73,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser = commands.add_parser(
         "check", parents=[common], help="every pair on the promotion path + invariants + locks (the CI gate)"
     )
-    check_parser.add_argument("envs", nargs="*", metavar="ENV", help="default: every environment in parity.toml")
+    check_parser.add_argument(
+        "envs", nargs="*", metavar="ENV", help="default: every environment in parity.toml"
+    )
     _format_option(check_parser)
     return parser
 
@@ -110,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParityError as exc:
         print(f"parity: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `parity diff ... | head`: the reader left; that is not an error
+        sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - keeps the final flush quiet
+        return 0
     except KeyboardInterrupt:
         print("parity: interrupted", file=sys.stderr)
         return BAD_INPUT

@@ -36,24 +36,47 @@ def image_refs(resource: Resource) -> Iterator[tuple[str, str]]:
                 yield path, match.group(1)
 
 
-def check_images(env: str, resources: Mapping[Identity, Resource], lock: Mapping[str, Mapping[str, str]]) -> list[Finding]:
+def check_images(
+    env: str, resources: Mapping[Identity, Resource], lock: Mapping[str, Mapping[str, str]]
+) -> list[Finding]:
     by_repository = {entry["repository"]: (name, entry["digest"]) for name, entry in lock.items()}
     out = []
     for identity, resource in resources.items():
         for path, image in image_refs(resource):
             repository, _, digest = image.partition("@")
             if not digest.startswith("sha256:"):
-                out.append(Finding("image-by-digest", env, str(identity), path,
-                                   f"{image} is referenced by tag, not by digest"))
+                out.append(
+                    Finding(
+                        "image-by-digest",
+                        env,
+                        str(identity),
+                        path,
+                        f"{image} is referenced by tag, not by digest",
+                    )
+                )
                 continue
             if repository not in by_repository:
-                out.append(Finding("image-in-lock", env, str(identity), path,
-                                   f"{repository} is not an image in lock/images.lock.json"))
+                out.append(
+                    Finding(
+                        "image-in-lock",
+                        env,
+                        str(identity),
+                        path,
+                        f"{repository} is not an image in lock/images.lock.json",
+                    )
+                )
                 continue
             name, locked = by_repository[repository]
             if digest != locked:
-                out.append(Finding("image-matches-lock", env, str(identity), path,
-                                   f"{name} digest {digest[:19]}... differs from lock/images.lock.json {locked[:19]}..."))
+                out.append(
+                    Finding(
+                        "image-matches-lock",
+                        env,
+                        str(identity),
+                        path,
+                        f"{name} digest {digest[:19]}... differs from lock/images.lock.json {locked[:19]}...",
+                    )
+                )
     return out
 
 
@@ -65,32 +88,57 @@ def check_values_keys(values: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
     for env, present in keys.items():
         for path in sorted(union - present):
             holders = ", ".join(sorted(e for e, k in keys.items() if path in k))
-            out.append(Finding("same-values-keys", env, f"overlays/{env}/values.yaml", path,
-                               f"key missing here but set in {holders}"))
+            out.append(
+                Finding(
+                    "same-values-keys",
+                    env,
+                    f"overlays/{env}/values.yaml",
+                    path,
+                    f"key missing here but set in {holders}",
+                )
+            )
     return out
 
 
 def values_of(resources: Mapping[Identity, Resource]) -> dict[str, str]:
-    config = next((r for i, r in resources.items() if i.kind == "ConfigMap" and i.name == VALUES_CONFIGMAP), None)
+    config = next(
+        (r for i, r in resources.items() if i.kind == "ConfigMap" and i.name == VALUES_CONFIGMAP), None
+    )
     return {k: str(v) for k, v in (config.body.get("data") or {}).items()} if config else {}
 
 
-def check_cross_env(env: str, resources: Mapping[Identity, Resource], others: Mapping[str, Mapping[str, str]],
-                    policy: Policy) -> list[Finding]:
+def check_cross_env(
+    env: str, resources: Mapping[Identity, Resource], others: Mapping[str, Mapping[str, str]], policy: Policy
+) -> list[Finding]:
     """No environment names another environment's identifiers (rule 4): the same value under the
     same key, or another environment's bucket, topic, account, warehouse... anywhere in it."""
     own = values_of(resources)
     out = []
     for other, theirs in others.items():
         for key, value in own.items():
-            if key not in policy.shared_values and len(value) >= policy.identifier_min_length \
-                    and theirs.get(key) == value:
-                out.append(Finding("no-cross-env-identifiers", env, f"ConfigMap/{VALUES_CONFIGMAP}", f"data.{key}",
-                                   f"{value!r} is also {other}'s {key}"))
+            if (
+                key not in policy.shared_values
+                and len(value) >= policy.identifier_min_length
+                and theirs.get(key) == value
+            ):
+                out.append(
+                    Finding(
+                        "no-cross-env-identifiers",
+                        env,
+                        f"ConfigMap/{VALUES_CONFIGMAP}",
+                        f"data.{key}",
+                        f"{value!r} is also {other}'s {key}",
+                    )
+                )
     mine = set(own.values())
-    needles = {value: (other, key) for other, theirs in others.items() for key, value in theirs.items()
-               if key not in policy.shared_values and len(value) >= policy.identifier_min_length
-               and value not in mine}
+    needles = {
+        value: (other, key)
+        for other, theirs in others.items()
+        for key, value in theirs.items()
+        if key not in policy.shared_values
+        and len(value) >= policy.identifier_min_length
+        and value not in mine
+    }
     if not needles:
         return out
     # One alternation, longest first, scans each string once however many values there are.
@@ -100,12 +148,21 @@ def check_cross_env(env: str, resources: Mapping[Identity, Resource], others: Ma
             if isinstance(value, str):
                 for match in pattern.finditer(value):
                     other, key = needles[match.group(0)]
-                    out.append(Finding("no-cross-env-identifiers", env, str(identity), path,
-                                       f"holds {other}'s {key} value {match.group(0)!r}"))
+                    out.append(
+                        Finding(
+                            "no-cross-env-identifiers",
+                            env,
+                            str(identity),
+                            path,
+                            f"holds {other}'s {key} value {match.group(0)!r}",
+                        )
+                    )
     return out
 
 
-def check_spark_jars(env: str, resources: Mapping[Identity, Resource], locked_jars: set[str]) -> list[Finding]:
+def check_spark_jars(
+    env: str, resources: Mapping[Identity, Resource], locked_jars: set[str]
+) -> list[Finding]:
     out = []
     for identity, resource in resources.items():
         if identity.kind != "SparkApplication":
@@ -114,12 +171,21 @@ def check_spark_jars(env: str, resources: Mapping[Identity, Resource], locked_ja
             if path.startswith("spec.deps.jars") and isinstance(value, str):
                 jar = value.rsplit("/", 1)[-1]
                 if jar not in locked_jars:
-                    out.append(Finding("spark-jars-locked", env, str(identity), path,
-                                       f"{jar} is not in lock/spark-jars.lock"))
+                    out.append(
+                        Finding(
+                            "spark-jars-locked",
+                            env,
+                            str(identity),
+                            path,
+                            f"{jar} is not in lock/spark-jars.lock",
+                        )
+                    )
     return out
 
 
-def classify(pair: str, differences: list[Difference], policy: Policy) -> tuple[list[Finding], dict[str, int]]:
+def classify(
+    pair: str, differences: list[Difference], policy: Policy
+) -> tuple[list[Finding], dict[str, int]]:
     """Violations (differences no rule allows) and the count of allowed differences per rule."""
     violations: list[Finding] = []
     allowed: dict[str, int] = {}
@@ -129,11 +195,19 @@ def classify(pair: str, differences: list[Difference], policy: Policy) -> tuple[
             allowed[rule.id] = allowed.get(rule.id, 0) + 1
         elif d.resource_only_on_one_side:
             side = pair.split("->")[0 if d.right is None else 1]
-            violations.append(Finding("same-resource-set", pair, str(d.identity), "",
-                                      f"exists only in {side}"))
+            violations.append(
+                Finding("same-resource-set", pair, str(d.identity), "", f"exists only in {side}")
+            )
         else:
-            violations.append(Finding("not-allowed", pair, str(d.identity), d.path,
-                                      f"{_show(d.left)} -> {_show(d.right)}; no [[allow]] rule covers it"))
+            violations.append(
+                Finding(
+                    "not-allowed",
+                    pair,
+                    str(d.identity),
+                    d.path,
+                    f"{_show(d.left)} -> {_show(d.right)}; no [[allow]] rule covers it",
+                )
+            )
     return violations, allowed
 
 

@@ -29,7 +29,14 @@ def locations(root: Path) -> list[str]:
 
 
 def validate(root: Path, rendered: str) -> list[Invalid]:
-    args = [str(binary(root, "kubeconform")), "-strict", "-output", "json", "-kubernetes-version", KUBERNETES_VERSION]
+    args = [
+        str(binary(root, "kubeconform")),
+        "-strict",
+        "-output",
+        "json",
+        "-kubernetes-version",
+        KUBERNETES_VERSION,
+    ]
     for location in locations(root):
         args += ["-schema-location", location]
     done = subprocess.run([*args, "-"], input=rendered, capture_output=True, text=True, timeout=300)
@@ -37,8 +44,12 @@ def validate(root: Path, rendered: str) -> list[Invalid]:
     problems = []
     for resource in report.get("resources", []):
         if resource.get("status") in {"statusInvalid", "statusError"}:
-            problems.append(Invalid(f"{resource.get('kind')}/{resource.get('name')}",
-                                    str(resource.get("msg", "")).splitlines()[0][:400]))
+            problems.append(
+                Invalid(
+                    f"{resource.get('kind')}/{resource.get('name')}",
+                    str(resource.get("msg", "")).splitlines()[0][:400],
+                )
+            )
     if done.returncode not in (0, 1) and not problems:
         problems.append(Invalid("(kubeconform)", (done.stderr or "failed").strip().splitlines()[0]))
     return problems

@@ -25,17 +25,23 @@ def binary(root: Path, name: str) -> Path:
 def overlay_dir(root: Path, env: str) -> Path:
     path = root / "overlays" / env
     if not (path / "kustomization.yaml").is_file():
-        raise BadInput(f"overlays/{env}", "has no kustomization.yaml", "Create the overlay or pick a known env")
+        raise BadInput(
+            f"overlays/{env}", "has no kustomization.yaml", "Create the overlay or pick a known env"
+        )
     return path
 
 
 def build(root: Path, env: str) -> tuple[str, list[dict[str, Any]]]:
     """The overlay's rendered YAML and its documents; a failing build is bad input (exit 2)."""
     overlay = overlay_dir(root, env)
-    done = subprocess.run([binary(root, "kustomize"), "build", overlay], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [binary(root, "kustomize"), "build", overlay], capture_output=True, text=True, timeout=300
+    )
     if done.returncode != 0:
         first = next((line for line in done.stderr.splitlines() if line.strip()), "kustomize failed")
-        raise BadInput(f"overlays/{env}/kustomization.yaml", f"kustomize build failed: {first.strip()}",
-                       "Fix the overlay (run kustomize build overlays/%s for the details)" % env)
+        raise BadInput(
+            f"overlays/{env}/kustomization.yaml",
+            f"kustomize build failed: {first.strip()}",
+            f"Fix the overlay (run kustomize build overlays/{env} for the details)",
+        )
     return done.stdout, parse_documents(done.stdout, f"overlays/{env} (rendered)")

@@ -48,18 +48,27 @@ def base_name(kind: str, name: str) -> str:
 def identity_of(document: Mapping[str, Any], source: str) -> Identity:
     try:
         metadata = document["metadata"]
-        return Identity(str(document["apiVersion"]), str(document["kind"]),
-                        base_name(str(document["kind"]), str(metadata["name"])))
+        return Identity(
+            str(document["apiVersion"]),
+            str(document["kind"]),
+            base_name(str(document["kind"]), str(metadata["name"])),
+        )
     except (KeyError, TypeError):
-        raise BadInput(source, "a document lacks apiVersion, kind or metadata.name",
-                       "Every rendered document must be a Kubernetes object") from None
+        raise BadInput(
+            source,
+            "a document lacks apiVersion, kind or metadata.name",
+            "Every rendered document must be a Kubernetes object",
+        ) from None
 
 
 def _without_namespace(node: Any, namespace: str) -> Any:
     """Drop `namespace: <the env's namespace>` wherever kustomize wrote it (metadata, subjects...)."""
     if isinstance(node, Mapping):
-        return {k: _without_namespace(v, namespace) for k, v in node.items()
-                if not (k == "namespace" and v == namespace)}
+        return {
+            k: _without_namespace(v, namespace)
+            for k, v in node.items()
+            if not (k == "namespace" and v == namespace)
+        }
     if isinstance(node, list):
         return [_without_namespace(item, namespace) for item in node]
     return node
@@ -83,8 +92,11 @@ def normalise(documents: Iterable[Mapping[str, Any]], source: str) -> dict[Ident
             continue
         identity = identity_of(document, source)
         if identity in resources:
-            raise BadInput(source, f"duplicate resource {identity} ({identity.api_version})",
-                           "Each resource may appear once per environment")
+            raise BadInput(
+                source,
+                f"duplicate resource {identity} ({identity.api_version})",
+                "Each resource may appear once per environment",
+            )
         namespace = str((document.get("metadata") or {}).get("namespace", ""))
         resources[identity] = Resource(identity, namespace, _strip(document))
     return dict(sorted(resources.items()))
@@ -114,6 +126,14 @@ _Dumper.add_representer(str, _str_presenter)
 def dump(document: Mapping[str, Any]) -> str:
     """Stable YAML: sorted keys, block scalars for multi-line strings."""
     return yaml.dump(dict(document), Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=1000)
+
+
+def as_applied(resource: Resource) -> dict[str, Any]:
+    """The resource as it goes to its environment: body plus the namespace identity stripped."""
+    body = dict(resource.body)
+    if resource.namespace:
+        body["metadata"] = {**body["metadata"], "namespace": resource.namespace}
+    return body
 
 
 def file_name(identity: Identity) -> str:

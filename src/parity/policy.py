@@ -6,10 +6,10 @@ line is where that entry starts.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -75,8 +75,9 @@ class Policy:
 
     def require_env(self, env: str) -> None:
         if env not in self.environments:
-            raise BadInput(env, "unknown environment",
-                           f"Use one of {', '.join(self.environments)} (from {POLICY_FILE})")
+            raise BadInput(
+                env, "unknown environment", f"Use one of {', '.join(self.environments)} (from {POLICY_FILE})"
+            )
 
 
 def _line_of(text: str, marker: str, occurrence: int) -> int:
@@ -103,25 +104,45 @@ def parse(text: str) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(POLICY_FILE, f"not valid TOML: {exc}", f"Fix the syntax in {POLICY_FILE}") from None
+        line = re.search(r"at line (\d+)", str(exc))
+        where = f"{POLICY_FILE}:{line.group(1)}" if line else POLICY_FILE
+        raise BadInput(where, f"not valid TOML: {exc}", f"Fix the syntax in {POLICY_FILE}") from None
     path = data.get("promotion", {}).get("path")
     if not _strings(path) or len(path) < 2 or len(set(path)) != len(path):
         raise _fail(text, "[promotion] path must list two or more distinct environments", "[promotion]")
-    mirrors = {}
+    mirrors: dict[str, str] = {}
     for env, table in data.get("environments", {}).items():
         original = table.get("mirrors") if isinstance(table, dict) else None
         if original not in path:
-            raise _fail(text, f"environments.{env}.mirrors must name an environment on the promotion path",
-                        f"[environments.{env}]")
-        mirrors[env] = original
+            raise _fail(
+                text,
+                f"environments.{env}.mirrors must name an environment on the promotion path",
+                f"[environments.{env}]",
+            )
+        mirrors[env] = str(original)
     rules = []
     for index, entry in enumerate(data.get("allow", [])):
-        ok = (isinstance(entry, dict) and isinstance(entry.get("id"), str) and _strings(entry.get("paths"))
-              and entry.get("paths") and isinstance(entry.get("reason"), str) and entry.get("reason"))
+        ok = (
+            isinstance(entry, dict)
+            and isinstance(entry.get("id"), str)
+            and _strings(entry.get("paths"))
+            and entry.get("paths")
+            and isinstance(entry.get("reason"), str)
+            and entry.get("reason")
+        )
         if not ok:
-            raise _fail(text, "an [[allow]] rule needs id, paths (list of globs) and a reason", "[[allow]]", index)
-        rules.append(AllowRule(entry["id"], str(entry.get("kind", "*")), str(entry.get("name", "*")),
-                               tuple(entry["paths"]), entry["reason"]))
+            raise _fail(
+                text, "an [[allow]] rule needs id, paths (list of globs) and a reason", "[[allow]]", index
+            )
+        rules.append(
+            AllowRule(
+                entry["id"],
+                str(entry.get("kind", "*")),
+                str(entry.get("name", "*")),
+                tuple(entry["paths"]),
+                entry["reason"],
+            )
+        )
     if len({r.id for r in rules}) != len(rules):
         raise _fail(text, "two [[allow]] rules share an id")
     invariants = data.get("invariants", {})

@@ -46,7 +46,11 @@ def read_values(root: Path, env: str) -> dict[str, Any]:
         raise BadInput(source, "missing", "Every overlay needs its values file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise BadInput(f"{source}:{mark.line + 1}" if mark else source, "YAML syntax error", "Fix the YAML") from None
+        raise BadInput(
+            f"{source}:{mark.line + 1}" if mark else source, "YAML syntax error", "Fix the YAML"
+        ) from None
     if not isinstance(document, dict) or not isinstance(document.get("spec"), dict):
-        raise BadInput(source, "is not a PlatformValues document with a spec", "Keep the kind/metadata/spec layout")
+        raise BadInput(
+            source, "is not a PlatformValues document with a spec", "Keep the kind/metadata/spec layout"
+        )
     return dict(document["spec"])

@@ -31,11 +31,19 @@ def finding_line(f: Finding, paint: bool) -> str:
 
 def difference_dict(d: Difference, policy: Policy) -> dict[str, Any]:
     rule = policy.rule_for(d)
-    return {"apiVersion": d.identity.api_version, "resource": str(d.identity), "path": d.path,
-            "left": d.left, "right": d.right, "allowed": rule is not None, "rule": rule.id if rule else None}
+    return {
+        "apiVersion": d.identity.api_version,
+        "resource": str(d.identity),
+        "path": d.path,
+        "left": d.left,
+        "right": d.right,
+        "allowed": rule is not None,
+        "rule": rule.id if rule else None,
+    }
 
 
-def text_differences(differences: Sequence[Difference], policy: Policy, stream: TextIO = sys.stdout) -> None:
+def text_differences(differences: Sequence[Difference], policy: Policy, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
     paint = colour(stream)
     for d in differences:
         rule = policy.rule_for(d)
@@ -49,8 +57,14 @@ def text_differences(differences: Sequence[Difference], policy: Policy, stream: 
             print(f"{head} {d.identity} {path}: {values}", file=stream)
 
 
-def markdown_differences(left: str, right: str, differences: Sequence[Difference], policy: Policy,
-                         stream: TextIO = sys.stdout) -> None:
+def markdown_differences(
+    left: str,
+    right: str,
+    differences: Sequence[Difference],
+    policy: Policy,
+    stream: TextIO | None = None,
+) -> None:
+    stream = stream or sys.stdout
     violations = [d for d in differences if policy.rule_for(d) is None]
     print(f"### parity diff `{left}` → `{right}`\n", file=stream)
     verdict = "no violations" if not violations else f"**{len(violations)} violation(s)**"
@@ -60,8 +74,14 @@ def markdown_differences(left: str, right: str, differences: Sequence[Difference
     for d in differences:
         rule = policy.rule_for(d)
         mark = "✅" if rule else "❌"
-        cells = [mark, f"`{d.identity}`", f"`{d.path or '(whole resource)'}`", f"`{_show(d.left)}`",
-                 f"`{_show(d.right)}`", rule.id if rule else "not allowed"]
+        cells = [
+            mark,
+            f"`{d.identity}`",
+            f"`{d.path or '(whole resource)'}`",
+            f"`{_show(d.left)}`",
+            f"`{_show(d.right)}`",
+            rule.id if rule else "not allowed",
+        ]
         print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |", file=stream)
 
 

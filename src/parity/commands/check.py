@@ -30,16 +30,30 @@ def _related(policy: Policy, a: str, b: str) -> bool:
 
 def repository_findings(root: Path) -> list[Finding]:
     """Locks shared by every environment: image build inputs and the dbt package lock."""
-    out = [Finding("image-lock-fresh", "repo", f"lock/images.lock.json#{name}", "build_input_hash",
-                   f"inputs changed ({actual[:19]}...) but the lock says {locked[:19]}...; run scripts/lock-images")
-           for name, (locked, actual) in image_inputs.stale(root).items()]
+    out = [
+        Finding(
+            "image-lock-fresh",
+            "repo",
+            f"lock/images.lock.json#{name}",
+            "build_input_hash",
+            f"inputs changed ({actual[:19]}...) but the lock says {locked[:19]}...; run scripts/lock-images",
+        )
+        for name, (locked, actual) in image_inputs.stale(root).items()
+    ]
     packages = yaml.safe_load((root / DBT_PROJECT / "packages.yml").read_text()).get("packages", [])
     lock_file = root / DBT_PROJECT / "package-lock.yml"
     locked = yaml.safe_load(lock_file.read_text()).get("packages", []) if lock_file.is_file() else []
     strip = [{k: v for k, v in p.items() if k != "name"} for p in locked]
     if strip != packages:
-        out.append(Finding("dbt-package-lock", "repo", str(DBT_PROJECT / "package-lock.yml"), "packages",
-                           "does not match packages.yml; run dbt deps and commit package-lock.yml"))
+        out.append(
+            Finding(
+                "dbt-package-lock",
+                "repo",
+                str(DBT_PROJECT / "package-lock.yml"),
+                "packages",
+                "does not match packages.yml; run dbt deps and commit package-lock.yml",
+            )
+        )
     return out
 
 
@@ -74,16 +88,26 @@ def run(root: Path, policy: Policy, envs: list[str], output_format: str) -> int:
     findings += repository_findings(root)
     seconds = round(time.monotonic() - started, 2)
     if output_format == "json":
-        emit_json({"ok": not findings, "environments": list(selected), "pairs": pairs,
-                   "resources": {env: len(r.resources) for env, r in rendered.items()},
-                   "allowed": allowed, "violations": [finding_dict(f) for f in findings], "seconds": seconds})
+        emit_json(
+            {
+                "ok": not findings,
+                "environments": list(selected),
+                "pairs": pairs,
+                "resources": {env: len(r.resources) for env, r in rendered.items()},
+                "allowed": allowed,
+                "violations": [finding_dict(f) for f in findings],
+                "seconds": seconds,
+            }
+        )
     else:
         paint = colour(sys.stdout)
         for f in findings:
             print(finding_line(f, paint))
         for pair, result in pairs.items():
             print(f"{pair}: {summary_line(result['allowed'], result['violations'])}")
-        counts = ", ".join(f"{env} {len(r.resources)}" for env, r in rendered.items())
-        print(f"parity check of {', '.join(selected)} ({counts} resources, {seconds}s): "
-              f"{summary_line(allowed, len(findings))}")
+        sizes = ", ".join(f"{env} {len(r.resources)}" for env, r in rendered.items())
+        print(
+            f"parity check of {', '.join(selected)} ({sizes} resources, {seconds}s): "
+            f"{summary_line(allowed, len(findings))}"
+        )
     return FINDINGS if findings else OK

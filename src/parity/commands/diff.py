@@ -20,8 +20,15 @@ def run(root: Path, policy: Policy, left: str, right: str, output_format: str) -
     differences = diffing.diff(rendered[left].resources, rendered[right].resources)
     violations, allowed = classify(f"{left}->{right}", differences, policy)
     if output_format == "json":
-        emit_json({"left": left, "right": right, "violations": len(violations), "allowed": allowed,
-                   "differences": [difference_dict(d, policy) for d in differences]})
+        emit_json(
+            {
+                "left": left,
+                "right": right,
+                "violations": len(violations),
+                "allowed": allowed,
+                "differences": [difference_dict(d, policy) for d in differences],
+            }
+        )
     elif output_format == "markdown":
         markdown_differences(left, right, differences, policy)
     else:

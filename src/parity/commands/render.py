@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from parity.errors import FINDINGS, OK
-from parity.manifest import dump, file_name
+from parity.manifest import as_applied, dump, file_name
 from parity.policy import Policy
 from parity.rendering import render
 
@@ -17,14 +17,12 @@ def run(root: Path, policy: Policy, env: str, out: Path | None) -> int:
     policy.require_env(env)
     rendered = render(root, env)
     if out is None:
-        print("---\n".join(dump(r.body | {"metadata": {**r.body["metadata"], "namespace": r.namespace}})
-                           for r in rendered.resources.values()), end="")
+        print("---\n".join(dump(as_applied(r)) for r in rendered.resources.values()), end="")
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         for resource in rendered.resources.values():
-            body = resource.body | {"metadata": {**resource.body["metadata"], "namespace": resource.namespace}}
-            (staging / file_name(resource.identity)).write_text(dump(body))
+            (staging / file_name(resource.identity)).write_text(dump(as_applied(resource)))
         # Swap in whole: a reader never sees half of one rendering and half of another.
         if out.exists():
             shutil.rmtree(out)
