@@ -1,21 +1,26 @@
 # The README's two commands. Both bootstrap first (seconds when nothing changed).
-.PHONY: bootstrap run test lint
+.PHONY: bootstrap run test lint bench
 
 TOOL := .devenv/venvs/tool/bin
 
 bootstrap:
 	devenv/bootstrap
 
-## run: the main job - toolchain check (and, once the platform lands, render every env)
+## run: the main job - the toolchain matches its lock, then the CI gate over every environment
 run: bootstrap
 	.devenv/bin/parity doctor
+	.devenv/bin/parity check
 
 ## lint: ruff and mypy (strict on src)
 lint: bootstrap
-	$(TOOL)/ruff check src tests devenv pipelines
-	$(TOOL)/ruff format --check src tests devenv pipelines
+	$(TOOL)/ruff check src tests devenv pipelines benchmarks
+	$(TOOL)/ruff format --check src tests devenv pipelines benchmarks
 	$(TOOL)/mypy
 
 ## test: lint, then every test, integration tests included
 test: lint
 	PATH="$(CURDIR)/.devenv/bin:$(CURDIR)/$(TOOL):$$PATH" $(TOOL)/pytest
+
+## bench: parity check/render/diff on the real platform and at 5x, against dyff on the same files
+bench: bootstrap
+	.devenv/venvs/tool/bin/python -m benchmarks.bench_check

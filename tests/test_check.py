@@ -202,3 +202,18 @@ def test_bad_input_is_one_line_exit_2(
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+
+
+def test_schema_violation_in_one_environment_is_named(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo_copy / "overlays/staging/bad.yaml").write_text(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: ledger-consumer\nspec:\n"
+        "  minAvailabel: 2\n"
+    )
+    add_to_kustomization(repo_copy / "overlays/staging", "patches:\n  - path: bad.yaml\n")
+    code, report = check(repo_copy, capsys)
+    assert code == 1
+    schema = [v for v in report["violations"] if v["rule"] == "kubeconform"]
+    assert [(v["env"], v["resource"]) for v in schema] == [("staging", "PodDisruptionBudget/ledger-consumer")]
+    assert "minAvailabel" in schema[0]["message"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,9 @@ def locations(root: Path) -> list[str]:
     ]
 
 
-def validate(root: Path, rendered: str) -> list[Invalid]:
+def validate(root: Path, rendered: dict[str, str]) -> dict[str, list[Invalid]]:
+    """Validate several environments' renderings in one kubeconform run: each schema is loaded
+    and compiled once for all of them. Returns the problems per environment."""
     args = [
         str(binary(root, "kubeconform")),
         "-strict",
@@ -39,17 +42,25 @@ def validate(root: Path, rendered: str) -> list[Invalid]:
     ]
     for location in locations(root):
         args += ["-schema-location", location]
-    done = subprocess.run([*args, "-"], input=rendered, capture_output=True, text=True, timeout=300)
+    problems: dict[str, list[Invalid]] = {env: [] for env in rendered}
+    with tempfile.TemporaryDirectory(prefix="parity-validate-") as tmp:
+        files = {}
+        for env, text in rendered.items():
+            path = Path(tmp) / f"{env}.yaml"
+            path.write_text(text)
+            files[str(path)] = env
+        done = subprocess.run([*args, *files], capture_output=True, text=True, timeout=600)
     report = json.loads(done.stdout or "{}")
-    problems = []
     for resource in report.get("resources", []):
         if resource.get("status") in {"statusInvalid", "statusError"}:
-            problems.append(
+            env = files.get(str(resource.get("filename")), next(iter(rendered)))
+            problems[env].append(
                 Invalid(
                     f"{resource.get('kind')}/{resource.get('name')}",
                     str(resource.get("msg", "")).splitlines()[0][:400],
                 )
             )
-    if done.returncode not in (0, 1) and not problems:
-        problems.append(Invalid("(kubeconform)", (done.stderr or "failed").strip().splitlines()[0]))
+    if done.returncode not in (0, 1) and not any(problems.values()):
+        for env in problems:
+            problems[env].append(Invalid("(kubeconform)", (done.stderr or "failed").strip().splitlines()[0]))
     return problems

@@ -24,17 +24,23 @@ class Rendered:
     invalid: list[kubeconform.Invalid]
 
 
-def render(root: Path, env: str, validate: bool = True) -> Rendered:
+def _build(root: Path, env: str) -> tuple[str, dict[Identity, Resource]]:
     text, documents = kustomize.build(root, env)
-    resources = normalise(documents, f"overlays/{env}")
-    return Rendered(env, text, resources, kubeconform.validate(root, text) if validate else [])
+    return text, normalise(documents, f"overlays/{env}")
 
 
 def render_all(root: Path, envs: list[str], validate: bool = True) -> dict[str, Rendered]:
-    # kustomize and kubeconform are separate processes: render the environments side by side.
+    # kustomize runs once per environment, side by side; kubeconform once for all of them.
     with ThreadPoolExecutor(max_workers=max(1, min(4, len(envs)))) as pool:
-        results = list(pool.map(lambda env: render(root, env, validate), envs))
-    return {r.env: r for r in results}
+        built = dict(zip(envs, pool.map(lambda env: _build(root, env), envs), strict=True))
+    problems = kubeconform.validate(root, {env: text for env, (text, _) in built.items()}) if validate else {}
+    return {
+        env: Rendered(env, text, resources, problems.get(env, [])) for env, (text, resources) in built.items()
+    }
+
+
+def render(root: Path, env: str, validate: bool = True) -> Rendered:
+    return render_all(root, [env], validate)[env]
 
 
 def read_values(root: Path, env: str) -> dict[str, Any]:

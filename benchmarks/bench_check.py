@@ -1,0 +1,115 @@
+"""Benchmark `parity check`, `render` and `diff` on the real platform and a scaled one, against
+dyff (pinned in lock/tools.lock.toml) diffing the very same rendered files.
+
+Usage: python -m benchmarks.bench_check [--factor 5] [--repeat 5]
+Prints one table; ratios > 1 mean parity is faster than dyff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.scale import scale
+from parity import kustomize, rendering
+from parity.diffing import diff
+from parity.invariants import classify
+from parity.manifest import normalise, parse_documents
+from parity.policy import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+ENVS = ["dev", "staging", "prod", "ephemeral"]
+
+
+def median_seconds(action: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def parity_diff(left: Path, right: Path, policy_text: str) -> int:
+    """What `parity diff` does after rendering: parse, normalise, diff, classify."""
+    a = normalise(parse_documents(left.read_text(), "left"), "left")
+    b = normalise(parse_documents(right.read_text(), "right"), "right")
+    violations, allowed = classify("left->right", diff(a, b), parse(policy_text))
+    return len(violations) + sum(allowed.values())
+
+
+def peak_rss_mb(command: list[str]) -> tuple[float, float]:
+    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True)
+    seconds, kilobytes = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kilobytes) / 1024
+
+
+def measure(repo: Path, label: str, repeat: int, work: Path) -> list[str]:
+    rows = []
+    for env in ENVS:
+        build = median_seconds(lambda env=env: kustomize.build(repo, env), repeat)
+        full = median_seconds(lambda env=env: rendering.render(repo, env), repeat)
+        resources = len(rendering.render(repo, env, validate=False).resources)
+        rows.append(
+            f"{label:>4} render {env:<9} {resources:>5} resources  kustomize {build:6.3f}s  "
+            f"+ normalise + kubeconform {full:6.3f}s"
+        )
+    files = {}
+    for env in ("staging", "prod"):
+        files[env] = work / f"{label}-{env}.yaml"
+        files[env].write_text(kustomize.build(repo, env)[0])
+    policy_text = (repo / "parity.toml").read_text()
+    ours = median_seconds(lambda: parity_diff(files["staging"], files["prod"], policy_text), repeat)
+    dyff_bin = str(kustomize.binary(repo, "dyff"))
+    theirs = median_seconds(
+        lambda: subprocess.run(
+            [
+                dyff_bin,
+                "between",
+                "--omit-header",
+                "--detect-kubernetes",
+                str(files["staging"]),
+                str(files["prod"]),
+            ],
+            capture_output=True,
+            check=False,
+        ),
+        repeat,
+    )
+    rows.append(
+        f"{label:>4} diff staging->prod: parity {ours:6.3f}s  dyff {theirs:6.3f}s  "
+        f"ratio dyff/parity {theirs / ours:5.2f}x"
+    )
+    _, rss = peak_rss_mb([str(ROOT / ".devenv/bin/parity"), "check", "--repo", str(repo)])
+    check = median_seconds(
+        lambda: subprocess.run(
+            [str(ROOT / ".devenv/bin/parity"), "check", "--repo", str(repo)], capture_output=True
+        ),
+        repeat,
+    )
+    rows.append(f"{label:>4} parity check (4 envs, 3 pairs): {check:6.3f}s median  peak RSS {rss:6.1f} MB")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--factor", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="parity-bench-") as tmp:
+        work = Path(tmp)
+        rows = measure(ROOT, "1x", args.repeat, work)
+        scaled = work / f"scaled-{args.factor}x"
+        scale(args.factor, scaled)
+        rows += measure(scaled, f"{args.factor}x", args.repeat, work)
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
