@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parity import __version__, policy
-from parity.commands import check, diff, doctor, render
+from parity.commands import check, diff, doctor, lint, render
 from parity.errors import BAD_INPUT, INTERNAL, BadInput, ParityError
 from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
@@ -79,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
         "envs", nargs="*", metavar="ENV", help="default: every environment in parity.toml"
     )
     _format_option(check_parser)
+
+    lint_parser = commands.add_parser(
+        "lint", parents=[common], help="environment branches and literals, secrets, value wiring"
+    )
+    lint_parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="default: the whole repository"
+    )
+    _format_option(lint_parser)
     return parser
 
 
@@ -97,6 +105,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return render.run(root, load_policy(root), args.env, args.output)
     if args.command == "diff":
         return diff.run(root, load_policy(root), args.left, args.right, args.format)
+    if args.command == "lint":
+        return lint.run(root, load_policy(root), args.paths, args.format)
     if args.command == "check":
         return check.run(root, load_policy(root), args.envs, args.format)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown names

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from parity import diffing, image_inputs, invariants
+from parity.commands.lint import lint_repository
 from parity.errors import FINDINGS, OK
 from parity.invariants import Finding
 from parity.output import emit_json
@@ -86,6 +87,11 @@ def run(root: Path, policy: Policy, envs: list[str], output_format: str) -> int:
             for rule, count in counts.items():
                 allowed[rule] = allowed.get(rule, 0) + count
     findings += repository_findings(root)
+    if not envs:  # the lint covers the repository, not one environment
+        lint_findings, _ = lint_repository(root, policy, [])
+        findings += [
+            Finding(f"lint/{f.rule}", "repo", f.path, f"line {f.line}", f.message) for f in lint_findings
+        ]
     seconds = round(time.monotonic() - started, 2)
     if output_format == "json":
         emit_json(
