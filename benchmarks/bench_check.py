@@ -92,7 +92,27 @@ def measure(repo: Path, label: str, repeat: int, work: Path) -> list[str]:
         ),
         repeat,
     )
-    rows.append(f"{label:>4} parity check (4 envs, 3 pairs): {check:6.3f}s median  peak RSS {rss:6.1f} MB")
+    rows.append(
+        f"{label:>4} parity check (4 envs, 3 pairs, lint): {check:6.3f}s median  peak RSS {rss:6.1f} MB"
+    )
+    lint = median_seconds(
+        lambda: subprocess.run(
+            [str(ROOT / ".devenv/bin/parity"), "lint", "--repo", str(repo)], capture_output=True
+        ),
+        repeat,
+    )
+    scan = median_seconds(
+        lambda: subprocess.run(
+            [str(ROOT / ".devenv/venvs/tool/bin/detect-secrets"), "scan", "--all-files"],
+            cwd=repo,
+            capture_output=True,
+        ),
+        repeat,
+    )
+    rows.append(
+        f"{label:>4} parity lint (all rules): {lint:6.3f}s  detect-secrets scan alone {scan:6.3f}s  "
+        f"ratio {scan / lint:5.2f}x"
+    )
     return rows
 
 

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 ENV_VAR_NAMES = re.compile(r"^(ENV|ENVIRONMENT|APP_ENV|DEPLOY_ENV|STAGE|TARGET_ENV|[A-Z_]*_ENV(IRONMENT)?)$")
-SUPPRESSION = re.compile(r"parity:\s*allow\b(?P<rest>.*)$")
+# Only in a comment (#, --, {#, //), so prose and messages that mention the syntax are not one.
+SUPPRESSION = re.compile(r"(#|--|\{#|//)\s*parity:\s*allow\b(?P<rest>.*)$")
 SUPPRESSION_BODY = re.compile(r"^\s*(?P<rule>[a-z][a-z-]+)\s+--\s+(?P<reason>\S.*?)\s*(#\}|-->|\*/)?\s*$")
 JINJA_BLOCK = re.compile(r"\{[%{](?P<body>.*?)[%}]\}", re.S)
 OWN_SECRET_PATTERNS = [
@@ -106,7 +107,7 @@ def suppressions(path: str, text: str) -> tuple[list[Suppression], list[LintFind
                 )
             )
             continue
-        before = line[: match.start()].strip().rstrip("#-{").strip()
+        before = line[: match.start()].strip()
         covered = number if before else number + 1  # a comment alone covers the next line
         found.append(Suppression(path, covered, body.group("rule"), body.group("reason")))
     return found, bad

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from parity import diffing, image_inputs, invariants
-from parity.commands.lint import lint_repository
+from parity.commands.lint import lint_rendered, lint_sources
 from parity.errors import FINDINGS, OK
 from parity.invariants import Finding
 from parity.output import emit_json
@@ -64,6 +65,8 @@ def run(root: Path, policy: Policy, envs: list[str], output_format: str) -> int:
         policy.require_env(env)
     selected = tuple(envs) or policy.environments
     values = {env: read_values(root, env) for env in selected}
+    # The repository lint (mostly detect-secrets) runs beside rendering, which waits on subprocesses.
+    linting = ThreadPoolExecutor(max_workers=1).submit(lint_sources, root, policy, []) if not envs else None
     findings = invariants.check_values_keys(values)
     incomplete = {f.env for f in findings}
     rendered = render_all(root, [e for e in selected if e not in incomplete])
@@ -87,8 +90,8 @@ def run(root: Path, policy: Policy, envs: list[str], output_format: str) -> int:
             for rule, count in counts.items():
                 allowed[rule] = allowed.get(rule, 0) + count
     findings += repository_findings(root)
-    if not envs:  # the lint covers the repository, not one environment
-        lint_findings, _ = lint_repository(root, policy, [])
+    if linting is not None:  # the lint covers the repository: only a check of every environment runs it
+        lint_findings = linting.result()[0] + lint_rendered({env: r.text for env, r in rendered.items()})
         findings += [
             Finding(f"lint/{f.rule}", "repo", f.path, f"line {f.line}", f.message) for f in lint_findings
         ]

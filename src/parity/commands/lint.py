@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
@@ -16,7 +16,7 @@ from parity.errors import FINDINGS, OK, BadInput
 from parity.lint import LintFinding, Suppression, Vocabulary, is_reference
 from parity.output import emit_json
 from parity.policy import Policy
-from parity.rendering import read_values
+from parity.rendering import read_values, render_all
 
 NAME_ALIASES = {"production", "prd", "stg", "stage", "development", "uat", "qa", "test-env"}
 # Workload code and manifests: where environment names and values must never appear.
@@ -137,14 +137,13 @@ def scan_file(name: str, text: str, vocab: Vocabulary) -> list[LintFinding]:
     return out
 
 
-def lint_repository(
+def lint_sources(
     root: Path, policy: Policy, paths: list[Path]
 ) -> tuple[list[LintFinding], list[Suppression]]:
+    """Every rule over the repository's files (all of them, or those under `paths`)."""
     vocab = vocabulary(root, policy)
     names = [
-        n
-        for n in tracked_files(root, paths)
-        if not n.endswith(NOT_SCANNED) and "/" + n.split("/")[0] != "/tests"
+        n for n in tracked_files(root, paths) if not n.endswith(NOT_SCANNED) and not n.startswith("tests/")
     ]
     findings: list[LintFinding] = []
     allowed: list[Suppression] = []
@@ -160,21 +159,27 @@ def lint_repository(
     findings += detect_secrets(root, list(texts))
     if not paths:
         findings += wiring(root, policy)
-        findings += rendered_findings(root, policy)
     kept, used = lint.apply(findings, allowed)
     return sorted(set(kept), key=lambda f: (f.path, f.line, f.rule)), used
 
 
-def rendered_findings(root: Path, policy: Policy) -> list[LintFinding]:
-    from parity.rendering import render_all
-
+def lint_rendered(rendered: Mapping[str, str]) -> list[LintFinding]:
+    """Secrets in what would be applied: the rendered output of each environment."""
     out = []
-    for env, rendered in render_all(root, list(policy.environments), validate=False).items():
+    for env, text in rendered.items():
         source = f"(rendered {env})"
-        out += lint.own_secret_findings(source, rendered.text) + lint.secret_resource_findings(
-            source, rendered.text
-        )
+        out += lint.own_secret_findings(source, text) + lint.secret_resource_findings(source, text)
     return out
+
+
+def lint_repository(
+    root: Path, policy: Policy, paths: list[Path]
+) -> tuple[list[LintFinding], list[Suppression]]:
+    findings, used = lint_sources(root, policy, paths)
+    if not paths:
+        rendered = render_all(root, list(policy.environments), validate=False)
+        findings += lint_rendered({env: r.text for env, r in rendered.items()})
+    return findings, used
 
 
 def report(findings: Iterable[LintFinding], used: list[Suppression], output_format: str) -> int:
