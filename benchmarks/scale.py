@@ -61,6 +61,9 @@ def scale(factor: int, out: Path) -> int:
             added.append(target)
     kustomization["resources"] = sorted([*kustomization["resources"], *added])
     (base / "kustomization.yaml").write_text(yaml.safe_dump(kustomization, sort_keys=False))
+    # A repository like the real one: lint and its peer see the tracked files.
+    subprocess.run(["git", "init", "-q"], cwd=out, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=out, check=True)
     return len(kustomization["resources"])
 
 
