@@ -43,7 +43,7 @@ with DAG(
                 template_name=job,
                 pool="spark",
             )
-    marts = KubernetesPodOperator(
+    dbt_build_marts = KubernetesPodOperator(
         task_id="dbt_build_marts",
         name="dbt-build-marts",
         image=settings.dbt_image,
@@ -53,4 +53,4 @@ with DAG(
         get_logs=True,
         on_finish_action="delete_succeeded_pod",
     )
-    curate >> marts
+    curate >> dbt_build_marts

@@ -51,14 +51,14 @@ def finance_month_end_close() -> None:
         ledger >> [revenue, ar]
 
     reconcile = dbt_pod("reconcile", "test", "--select", "tag:recon")
-    export = S3CopyObjectOperator(
+    export_close_pack = S3CopyObjectOperator(
         task_id="export_close_pack",
         source_bucket_name=settings.curated_bucket,
         source_bucket_key="close_pack/month={{ data_interval_start | ds }}/close_pack.parquet",
         dest_bucket_name=settings.export_bucket,
         dest_bucket_key="auditor_pwc/close_pack/{{ data_interval_start | ds }}.parquet",
     )
-    start >> build_close() >> reconcile >> export
+    start >> build_close() >> reconcile >> export_close_pack
 
 
 finance_month_end_close()

@@ -23,7 +23,7 @@ settings = load()
     doc_md=__doc__,
 )
 def warehouse_housekeeping() -> None:
-    drop = KubernetesPodOperator(
+    drop_expired_schemas = KubernetesPodOperator(
         task_id="drop_expired_schemas",
         name="drop-expired-schemas",
         image=settings.dbt_image,
@@ -33,7 +33,7 @@ def warehouse_housekeeping() -> None:
         get_logs=True,
         on_finish_action="delete_succeeded_pod",
     )
-    usage = KubernetesPodOperator(
+    refresh_usage = KubernetesPodOperator(
         task_id="refresh_usage",
         name="refresh-usage",
         image=settings.dbt_image,
@@ -43,7 +43,7 @@ def warehouse_housekeeping() -> None:
         get_logs=True,
         on_finish_action="delete_succeeded_pod",
     )
-    drop >> usage
+    drop_expired_schemas >> refresh_usage
 
 
 warehouse_housekeeping()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parity import __version__, policy
-from parity.commands import check, diff, doctor, lint, render
+from parity.commands import check, diff, doctor, gate, lint, render
 from parity.errors import BAD_INPUT, INTERNAL, BadInput, ParityError
 from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", type=Path, metavar="PATH", help="default: the whole repository"
     )
     _format_option(lint_parser)
+
+    gate_parser = commands.add_parser(
+        "gate", parents=[common], help="pre-promotion gates; each writes evidence"
+    )
+    gate_parser.add_argument("gate", choices=("dags",))
+    gate_parser.add_argument("--env", help="the environment whose values the workloads load (default: dev)")
+    gate_parser.add_argument("--evidence", type=Path, help="where to write the JSON evidence")
+    _format_option(gate_parser)
     return parser
 
 
@@ -105,6 +113,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return render.run(root, load_policy(root), args.env, args.output)
     if args.command == "diff":
         return diff.run(root, load_policy(root), args.left, args.right, args.format)
+    if args.command == "gate":
+        return gate.run(root, load_policy(root), args.gate, args.env, args.evidence, args.format)
     if args.command == "lint":
         return lint.run(root, load_policy(root), args.paths, args.format)
     if args.command == "check":

@@ -50,6 +50,13 @@ class Approvals:
 
 
 @dataclass(frozen=True)
+class DagGate:
+    budget_seconds: float = 2.0
+    pools: frozenset[str] = frozenset()
+    connections: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Policy:
     path: tuple[str, ...]
     mirrors: Mapping[str, str]  # off-path environment -> the on-path one it must mirror
@@ -57,6 +64,7 @@ class Policy:
     shared_values: frozenset[str]
     identifier_min_length: int
     approvals: Mapping[str, Approvals]
+    dag_gate: DagGate = DagGate()
 
     @property
     def environments(self) -> tuple[str, ...]:
@@ -158,4 +166,18 @@ def parse(text: str) -> Policy:
         if not isinstance(required, int) or required < 0:
             raise _fail(text, f"approvals.{env}.required must be a whole number", f"[approvals.{env}]")
         approvals[env] = Approvals(required, bool(table.get("separation_of_duties", True)))
-    return Policy(tuple(path), mirrors, tuple(rules), frozenset(shared), minimum, approvals)
+    dags = data.get("gates", {}).get("dags", {})
+    budget = dags.get("budget_seconds", 2.0)
+    if (
+        not isinstance(budget, int | float)
+        or budget <= 0
+        or not _strings(dags.get("pools", []))
+        or not _strings(dags.get("connections", []))
+    ):
+        raise _fail(
+            text, "gates.dags needs budget_seconds > 0 and lists of pools and connections", "[gates.dags]"
+        )
+    dag_gate = DagGate(
+        float(budget), frozenset(dags.get("pools", [])), frozenset(dags.get("connections", []))
+    )
+    return Policy(tuple(path), mirrors, tuple(rules), frozenset(shared), minimum, approvals, dag_gate)
