@@ -1,0 +1,1 @@
+"""Schema compatibility: JSON Schema (ours, after Confluent Schema Registry's SchemaDiff) and Avro."""
