@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate_parser.add_argument("gate", choices=("dags", "schema"))
     gate_parser.add_argument("--env", help="the environment whose values the workloads load (default: dev)")
     gate_parser.add_argument("--evidence", type=Path, help="where to write the JSON evidence")
+    gate_parser.add_argument(
+        "--against",
+        default="HEAD",
+        help="schema gate: the git ref whose dbt contracts are the baseline (default HEAD)",
+    )
     _format_option(gate_parser)
     return parser
 
@@ -114,7 +119,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "diff":
         return diff.run(root, load_policy(root), args.left, args.right, args.format)
     if args.command == "gate":
-        return gate.run(root, load_policy(root), args.gate, args.env, args.evidence, args.format)
+        return gate.run(
+            root, load_policy(root), args.gate, args.env, args.evidence, args.format, args.against
+        )
     if args.command == "lint":
         return lint.run(root, load_policy(root), args.paths, args.format)
     if args.command == "check":

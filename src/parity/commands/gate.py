@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from parity import gate_dags, gate_schema
+from parity import gate_contracts, gate_dags, gate_schema
 from parity.compat import jsonschema as jsonschema_compat
 from parity.errors import FINDINGS, OK, BadInput, ParityError
 from parity.gate_dags import GateFinding
@@ -110,6 +111,60 @@ def dags_gate(root: Path, policy: Policy, env: str) -> tuple[list[GateFinding], 
 
 
 SUBJECTS = Path("pipelines/schemas/subjects.yaml")
+DBT_SOURCES = (Path("pipelines/dbt"), Path("pipelines/dbt_packages_vendor"))
+
+
+def _export(root: Path, ref: str | None, into: Path) -> None:
+    """The dbt project as committed at `ref`, or as in the work tree when ref is None."""
+    if ref is None:
+        for source in DBT_SOURCES:
+            shutil.copytree(
+                root / source,
+                into / source,
+                ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.csv"),
+            )
+        return
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref, *map(str, DBT_SOURCES)], cwd=root, capture_output=True
+    )
+    if archive.returncode != 0:
+        raise BadInput(
+            ref,
+            f"git cannot read the dbt project at this ref ({archive.stderr.decode().strip()[:200]})",
+            "Pass --against a commit, branch or tag of this repository",
+        )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+
+
+def dbt_manifest(root: Path, ref: str | None, values: dict[str, str]) -> dict[str, Any]:
+    """`dbt parse` (no warehouse connection) of the project at ref, with the dbt image's own venv."""
+    dbt = devenv(root) / "venvs" / "dbt" / "bin" / "dbt"
+    with tempfile.TemporaryDirectory(prefix="parity-dbt-") as tmp:
+        work = Path(tmp)
+        _export(root, ref, work)
+        project = work / DBT_SOURCES[0]
+        env = workload_env(
+            values,
+            DBT_ENV_SECRET_SNOWFLAKE_PASSWORD="parse-only",  # noqa: S106 - dbt parse never connects
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
+        for args in (["deps"], ["parse"]):
+            done = subprocess.run(
+                [dbt, *args, "--profiles-dir", project, "--project-dir", project],
+                cwd=project,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=600,
+            )
+            if done.returncode != 0:
+                tail = (done.stdout.strip().splitlines() or ["no output"])[-1]
+                raise BadInput(
+                    f"pipelines/dbt@{ref or 'work tree'}",
+                    f"dbt {args[0]} failed: {tail}",
+                    "Fix the dbt project",
+                )
+        return dict(json.loads((project / "target" / "manifest.json").read_text()))
 
 
 def avro_compatibility(root: Path, pairs: list[tuple[Any, Any]]) -> list[bool]:
@@ -131,10 +186,13 @@ def avro_compatibility(root: Path, pairs: list[tuple[Any, Any]]) -> list[bool]:
     return [bool(result["compatible"]) for result in json.loads(done.stdout)]
 
 
-def schema_gate(root: Path) -> tuple[list[GateFinding], dict[str, Any]]:
-    """Each event subject's version history under its compatibility mode (Avro and JSON Schema)."""
+def schema_gate(root: Path, env: str, against: str) -> tuple[list[GateFinding], dict[str, Any]]:
+    """dbt contracts against a baseline ref, then each event subject's history under its mode."""
+    values = values_of(render(root, env, validate=False).resources)
+    findings, notices = gate_contracts.compare(
+        dbt_manifest(root, against, values), dbt_manifest(root, None, values)
+    )
     spec = yaml.safe_load((root / SUBJECTS).read_text())["subjects"]
-    findings: list[GateFinding] = []
     checked = 0
     for subject, entry in sorted(spec.items()):
         mode = entry.get("compatibility", "BACKWARD")
@@ -165,9 +223,11 @@ def schema_gate(root: Path) -> tuple[list[GateFinding], dict[str, Any]]:
             )
         checked += len(gate_schema.pairs(versions, mode))
     return findings, {
+        "dbt_baseline": against,
+        "deprecation_notices": notices,
         "subjects": len(spec),
         "version_pairs": checked,
-        "not_yet_checked": ["dbt contracts against a baseline", "Spark outputs against dbt sources"],
+        "not_yet_checked": ["Spark outputs against dbt sources"],
     }
 
 
@@ -193,12 +253,20 @@ def avro_verdicts(
 
 
 def run(
-    root: Path, policy: Policy, gate: str, env: str | None, evidence: Path | None, output_format: str
+    root: Path,
+    policy: Policy,
+    gate: str,
+    env: str | None,
+    evidence: Path | None,
+    output_format: str,
+    against: str = "HEAD",
 ) -> int:
     target = env or policy.path[0]
     policy.require_env(target)
     started = time.monotonic()
-    findings, summary = dags_gate(root, policy, target) if gate == "dags" else schema_gate(root)
+    findings, summary = (
+        dags_gate(root, policy, target) if gate == "dags" else schema_gate(root, target, against)
+    )
     document = {
         "gate": gate,
         "env": target,
@@ -221,6 +289,8 @@ def run(
             print(
                 f"slowest file {summary['slowest_file']['file']}: {summary['slowest_file']['seconds']:.2f}s"
             )
+        for notice in summary.get("deprecation_notices", []):
+            print(f"NOTICE {notice}")
         for item in summary.get("not_yet_checked", []):
             print(f"not checked by this version: {item}")
     return FINDINGS if findings else OK
