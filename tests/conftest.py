@@ -47,3 +47,17 @@ def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             shutil.copy2(ROOT / name, target / name)
     monkeypatch.setenv("PARITY_DEVENV", str(DEVENV))
     return target
+
+
+@pytest.fixture
+def repo_git(repo_copy: Path) -> Path:
+    """repo_copy committed as a git repository (for baselines such as `--against HEAD`)."""
+    import subprocess
+
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=ci", "-c", "user.email=ci@x", "commit", "-qm", "base"],
+    ):
+        subprocess.run(["git", *args], cwd=repo_copy, check=True, capture_output=True)
+    return repo_copy

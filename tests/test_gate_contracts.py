@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,6 @@ from parity import cli
 pytestmark = pytest.mark.integration
 
 MARTS = Path("pipelines/dbt/models/marts")
-
-
-@pytest.fixture
-def repo_git(repo_copy: Path) -> Path:
-    for args in (
-        ["init", "-q"],
-        ["add", "-A"],
-        ["-c", "user.name=ci", "-c", "user.email=ci@x", "commit", "-qm", "base"],
-    ):
-        subprocess.run(["git", *args], cwd=repo_copy, check=True, capture_output=True)
-    return repo_copy
 
 
 def gate(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, set[tuple[str, str]], dict]:

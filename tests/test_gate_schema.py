@@ -41,25 +41,25 @@ def test_repository_histories_are_compatible(repo_root: Path, capsys: pytest.Cap
 
 
 def test_avro_field_without_default_under_backward(
-    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+    repo_git: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    schema = json.loads((repo_copy / "pipelines/schemas/ledger/v2.avsc").read_text())
+    schema = json.loads((repo_git / "pipelines/schemas/ledger/v2.avsc").read_text())
     schema["fields"].append({"name": "cost_center", "type": "string"})
-    add_version(repo_copy, "ledger-value", "ledger/v3.avsc", schema, "BACKWARD")
-    code, found = gate(repo_copy, capsys)
+    add_version(repo_git, "ledger-value", "ledger/v3.avsc", schema, "BACKWARD")
+    code, found = gate(repo_git, capsys)
     assert code == 1 and ("ledger-value:ledger/v3.avsc", "backward") in found
 
 
 def test_json_property_added_to_open_content_model(
-    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+    repo_git: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    v2 = json.loads((repo_copy / "pipelines/schemas/events/v2.json").read_text())
+    v2 = json.loads((repo_git / "pipelines/schemas/events/v2.json").read_text())
     open_model = {k: v for k, v in v2.items() if k != "additionalProperties"}
-    add_version(repo_copy, "events-value", "events/v3.json", open_model)
+    add_version(repo_git, "events-value", "events/v3.json", open_model)
     with_new_property = json.loads(json.dumps(open_model))
     with_new_property["properties"]["channel"] = {"type": "string"}
-    add_version(repo_copy, "events-value", "events/v4.json", with_new_property)
-    code, found = gate(repo_copy, capsys)
+    add_version(repo_git, "events-value", "events/v4.json", with_new_property)
+    code, found = gate(repo_git, capsys)
     assert code == 1
     assert ("events-value:events/v4.json", "backward") in found
     assert ("events-value:events/v3.json", "backward") not in found  # opening the model is compatible
