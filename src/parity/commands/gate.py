@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from parity import gate_contracts, gate_dags, gate_schema
+from parity import gate_contracts, gate_dags, gate_quality, gate_schema, sample_run
 from parity.compat import jsonschema as jsonschema_compat
 from parity.errors import FINDINGS, OK, BadInput, ParityError
 from parity.gate_dags import GateFinding
@@ -252,6 +252,43 @@ def avro_verdicts(
     return {(_key(r), _key(w)): ok for (r, w), ok in zip(wanted, results, strict=True)}
 
 
+QUALITY_SPEC = Path("pipelines/spark/quality.yaml")
+
+
+def quality_gate(root: Path, env: str) -> tuple[list[GateFinding], dict[str, Any]]:
+    """dbt build (models and tests) on the sample in a throw-away schema, then every Spark job on
+    the sample and the declarative checks on what they wrote."""
+    values = values_of(render(root, env, validate=False).resources)
+    jobs = sorted(
+        p.stem.removeprefix("sparkapplication-") for p in (root / "k8s/base").glob("sparkapplication-*.yaml")
+    )
+    with tempfile.TemporaryDirectory(prefix="parity-quality-") as tmp:
+        dbt = sample_run.dbt_build(root, values, Path(tmp) / "dbt")
+        report, lake = sample_run.spark_jobs(root, values, jobs, Path(tmp) / "spark")
+        tables = sample_run.read_curated(lake) if lake.is_dir() else {}
+    findings = [
+        GateFinding("quality", r["unique_id"], f"dbt-{r['status']}", r["message"] or r["status"])
+        for r in dbt["results"]
+        if r["status"] not in {"success", "pass"}
+    ]
+    findings += [
+        GateFinding("quality", job, "spark-job-failed", str(outcome.get("error", ""))[:300])
+        for job, outcome in sorted(report.items())
+        if not outcome["ok"]
+    ]
+    findings += gate_quality.check(yaml.safe_load((root / QUALITY_SPEC).read_text()), tables)
+    statuses = [r["status"] for r in dbt["results"]]
+    return findings, {
+        "dbt_schema": dbt["schema"],
+        "dbt_models": sum(r["unique_id"].startswith("model.") for r in dbt["results"]),
+        "dbt_tests": sum(r["unique_id"].startswith("test.") for r in dbt["results"]),
+        "dbt_not_passing": sum(s not in {"success", "pass"} for s in statuses),
+        "spark_jobs": len(report),
+        "spark_rows": {job: outcome.get("rows") for job, outcome in report.items()},
+        "datasets_checked": len(tables),
+    }
+
+
 def run(
     root: Path,
     policy: Policy,
@@ -265,7 +302,11 @@ def run(
     policy.require_env(target)
     started = time.monotonic()
     findings, summary = (
-        dags_gate(root, policy, target) if gate == "dags" else schema_gate(root, target, against)
+        dags_gate(root, policy, target)
+        if gate == "dags"
+        else schema_gate(root, target, against)
+        if gate == "schema"
+        else quality_gate(root, target)
     )
     document = {
         "gate": gate,
