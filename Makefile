@@ -21,6 +21,7 @@ lint: bootstrap
 test: lint
 	PATH="$(CURDIR)/.devenv/bin:$(CURDIR)/$(TOOL):$$PATH" $(TOOL)/pytest
 
-## bench: parity check/render/diff on the real platform and at 5x, against dyff on the same files
+## bench: check/render/diff at 1x and 5x against dyff; lint; gate all on the full platform
 bench: bootstrap
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_check
+	.devenv/venvs/tool/bin/python -m benchmarks.bench_gates

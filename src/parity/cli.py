@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate_parser = commands.add_parser(
         "gate", parents=[common], help="pre-promotion gates; each writes evidence"
     )
-    gate_parser.add_argument("gate", choices=("dags", "schema", "quality"))
+    gate_parser.add_argument("gate", choices=("dags", "schema", "quality", "all"))
     gate_parser.add_argument("--env", help="the environment whose values the workloads load (default: dev)")
     gate_parser.add_argument("--evidence", type=Path, help="where to write the JSON evidence")
     gate_parser.add_argument(

@@ -289,6 +289,43 @@ def quality_gate(root: Path, env: str) -> tuple[list[GateFinding], dict[str, Any
     }
 
 
+GATES = ("dags", "schema", "quality")
+
+
+def all_gates(root: Path, policy: Policy, env: str, against: str) -> tuple[list[GateFinding], dict[str, Any]]:
+    """Every gate in turn, with progress on stderr; none stops the others."""
+    findings: list[GateFinding] = []
+    summary: dict[str, Any] = {}
+    for index, name in enumerate(GATES, 1):
+        started = time.monotonic()
+        print(f"[{index}/{len(GATES)}] gate {name} ...", file=sys.stderr, flush=True)
+        try:
+            found, summary[name] = one_gate(root, policy, name, env, against)
+        except ParityError as exc:  # a gate that cannot run is a failed gate, and the others still run
+            found, summary[name] = [GateFinding(name, name, "gate-error", str(exc))], {}
+        findings += found
+        verdict = "passed" if not found else f"{len(found)} failure(s)"
+        print(
+            f"[{index}/{len(GATES)}] gate {name}: {verdict} ({time.monotonic() - started:.1f}s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        summary[name]["seconds"] = round(time.monotonic() - started, 2)
+    return findings, summary
+
+
+def one_gate(
+    root: Path, policy: Policy, gate: str, env: str, against: str
+) -> tuple[list[GateFinding], dict[str, Any]]:
+    if gate == "dags":
+        return dags_gate(root, policy, env)
+    if gate == "schema":
+        return schema_gate(root, env, against)
+    if gate == "quality":
+        return quality_gate(root, env)
+    return all_gates(root, policy, env, against)
+
+
 def run(
     root: Path,
     policy: Policy,
@@ -301,13 +338,7 @@ def run(
     target = env or policy.path[0]
     policy.require_env(target)
     started = time.monotonic()
-    findings, summary = (
-        dags_gate(root, policy, target)
-        if gate == "dags"
-        else schema_gate(root, target, against)
-        if gate == "schema"
-        else quality_gate(root, target)
-    )
+    findings, summary = one_gate(root, policy, gate, target, against)
     document = {
         "gate": gate,
         "env": target,
@@ -322,10 +353,13 @@ def run(
     else:
         for finding in findings:
             print(f"FAIL {finding}")
-        print(
-            f"gate {gate} ({target}): {'passed' if not findings else f'{len(findings)} failure(s)'}; "
-            + ", ".join(f"{k} {v}" for k, v in summary.items() if not isinstance(v, dict | list))
-        )
+        verdict = "passed" if not findings else f"{len(findings)} failure(s)"
+        if gate == "all":
+            parts = ", ".join(f"{name} {summary[name].get('seconds', 0)}s" for name in GATES)
+            print(f"gate all ({target}): {verdict} in {document['seconds']}s ({parts})")
+        else:
+            details = ", ".join(f"{k} {v}" for k, v in summary.items() if not isinstance(v, dict | list))
+            print(f"gate {gate} ({target}): {verdict}; {details}")
         if "slowest_file" in summary:
             print(
                 f"slowest file {summary['slowest_file']['file']}: {summary['slowest_file']['seconds']:.2f}s"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from parity import cli, gate_quality
+
+SPEC = {
+    "as_of": "2026-05-01",
+    "datasets": {
+        "orders": {
+            "rows": {"min": 2, "max": 10},
+            "unique": ["id"],
+            "max_null_rate": {"note": 0.5},
+            "accepted_values": {"state": ["new", "paid"]},
+            "references": {"customer": "customers.id"},
+            "freshness": {"column": "at", "max_age_days": 2},
+        },
+        "customers": {"rows": {"min": 1}},
+    },
+}
+GOOD = {
+    "orders": {
+        "id": [1, 2, 3],
+        "note": ["a", None, "b"],
+        "state": ["new", "paid", "new"],
+        "customer": [7, 7, 8],
+        "at": [datetime(2026, 4, 30, 9), datetime(2026, 4, 20), datetime(2026, 4, 1)],
+    },
+    "customers": {"id": [7, 8]},
+}
+
+
+def rules(tables: dict) -> set[tuple[str, str]]:
+    return {(f.subject, f.rule) for f in gate_quality.check(SPEC, tables)}
+
+
+def test_clean_tables_pass() -> None:
+    assert rules(GOOD) == set()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"id": [1, 1, 3]}, ("orders.id", "unique")),
+        ({"note": [None, None, "b"]}, ("orders.note", "null-rate")),
+        ({"state": ["new", "lost", "new"]}, ("orders.state", "accepted-values")),
+        ({"customer": [7, 9, 8]}, ("orders.customer", "referential-integrity")),
+        ({"at": [datetime(2026, 4, 2)] * 3}, ("orders.at", "freshness")),
+    ],
+)
+def test_each_check_fails_on_its_own(change: dict, expected: tuple[str, str]) -> None:
+    assert rules({**GOOD, "orders": {**GOOD["orders"], **change}}) == {expected}
+
+
+def test_row_bounds_and_missing_outputs() -> None:
+    assert rules(
+        {"orders": {k: v[:1] for k, v in GOOD["orders"].items()}, "customers": GOOD["customers"]}
+    ) >= {("orders", "row-count")}
+    assert ("customers", "missing") in rules({"orders": GOOD["orders"]})
+
+
+@pytest.mark.integration
+def test_failing_not_null_test_on_the_sample_fails_the_gate(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    staging = repo_copy / "pipelines/dbt/models/staging/_staging.yml"
+    staging.write_text(
+        staging.read_text().replace(
+            "      - name: payment_status\n",
+            "      - name: failure_reason\n        data_tests: [not_null]\n      - name: payment_status\n",
+        )
+    )
+    evidence = repo_copy / "quality.json"
+    assert cli.main(["gate", "quality", "--repo", str(repo_copy), "--evidence", str(evidence)]) == 1
+    document = json.loads(evidence.read_text())
+    failed = [f["subject"] for f in document["findings"] if f["rule"] == "dbt-fail"]
+    assert len(failed) == 1 and failed[0].startswith("test.finsight.not_null_stg_payments_failure_reason")
+    # dbt build skips what depends on a failed test; the evidence names those too.
+    assert {f["rule"] for f in document["findings"]} == {"dbt-fail", "dbt-skipped"}
+    assert document["summary"]["dbt_models"] == 40
+    assert "FAIL test.finsight.not_null_stg_payments_failure_reason" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+def test_gate_all_runs_every_gate_and_writes_one_evidence_file(
+    repo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evidence = tmp_path / "all.json"
+    assert cli.main(["gate", "all", "--repo", str(repo_root), "--evidence", str(evidence)]) == 0
+    document = json.loads(evidence.read_text())
+    assert document["ok"] and set(document["summary"]) == {"dags", "schema", "quality"}
+    assert document["summary"]["quality"]["spark_jobs"] == 15
+    captured = capsys.readouterr()
+    assert "[3/3] gate quality: passed" in captured.err and captured.out.startswith(
+        "gate all (dev): passed in"
+    )
