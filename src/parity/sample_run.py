@@ -64,6 +64,7 @@ def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
             FINSIGHT_SNOWFLAKE_PORT=port,
             FINSIGHT_SNOWFLAKE_PROTOCOL="http",
             FINSIGHT_SNOWFLAKE_SCHEMA=schema,
+            # parity: allow secret -- fakesnow ignores credentials; this placeholder is no secret
             DBT_ENV_SECRET_SNOWFLAKE_PASSWORD="unused-by-fakesnow",  # noqa: S106
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
@@ -94,7 +95,8 @@ def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
     }
 
 
-def _produce_events(address: str, topic: str, events_csv: Path) -> int:
+def produce_events(address: str, topic: str, events_csv: Path) -> int:
+    """The generated events, as the producers upstream send them (JSON), into a new topic."""
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
@@ -122,7 +124,7 @@ def spark_jobs(
     generate(root, work / "csv")
     kafka = start_kafka(devenv(root), work / "kafka")
     try:
-        _produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], work / "csv" / "events.csv")
+        produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], work / "csv" / "events.csv")
         jars = ",".join(str(p) for p in sorted((devenv(root) / "jars" / "spark").glob("*.jar")))
         env = _env(
             values,

@@ -3,17 +3,14 @@ synthetic data, with the dev values but a local lake root and the local Kafka br
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 
+from parity.sample_run import produce_events
 from parity.stack import Service
 from tests.platform.conftest import DEVENV, ROOT, workload_env
 
@@ -21,24 +18,6 @@ pytestmark = pytest.mark.integration
 
 JOBS = sorted(p.stem for p in (ROOT / "k8s/base").glob("sparkapplication-*.yaml"))
 JOB_NAMES = [job.removeprefix("sparkapplication-") for job in JOBS]
-
-
-def produce_events(kafka: Service, topic: str, events_csv: Path) -> int:
-    admin = AdminClient({"bootstrap.servers": kafka.address})  # kept alive until the topic exists
-    admin.create_topics([NewTopic(topic, 3, 1)])[topic].result(30)
-    producer = Producer({"bootstrap.servers": kafka.address})
-    with events_csv.open() as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        event = {
-            **row,
-            "customer_id": int(row["customer_id"]),
-            "payload_size": int(row["payload_size"]),
-            "occurred_at": row["occurred_at"].replace(" ", "T") + "Z",
-        }
-        producer.produce(topic, key=row["event_id"].encode(), value=json.dumps(event).encode())
-    assert producer.flush(60) == 0
-    return len(rows)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +31,7 @@ def spark_run(
         cwd=ROOT / "pipelines",
         capture_output=True,
     )
-    produced = produce_events(kafka, dev_values["FINSIGHT_EVENTS_TOPIC"], work / "csv/events.csv")
+    produced = produce_events(kafka.address, dev_values["FINSIGHT_EVENTS_TOPIC"], work / "csv/events.csv")
     jars = ",".join(str(p) for p in sorted((DEVENV / "jars/spark").glob("*.jar")))
     env = workload_env(
         dev_values,
