@@ -50,6 +50,7 @@ def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
         connection = snowflake.connector.connect(
             account="local",
             user="parity",
+            # parity: allow secret -- fakesnow ignores credentials; this placeholder is no secret
             password="unused",  # noqa: S106
             host=host,
             port=int(port),
