@@ -64,7 +64,7 @@ def test_row_bounds_and_missing_outputs() -> None:
 
 
 @pytest.mark.integration
-def test_failing_not_null_test_on_the_sample_fails_the_gate(
+def test_failing_not_null_test_and_a_source_type_the_spark_job_does_not_write(
     repo_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     staging = repo_copy / "pipelines/dbt/models/staging/_staging.yml"
@@ -74,13 +74,22 @@ def test_failing_not_null_test_on_the_sample_fails_the_gate(
             "      - name: failure_reason\n        data_tests: [not_null]\n      - name: payment_status\n",
         )
     )
+    sources = repo_copy / "pipelines/dbt/models/staging/__sources.yml"
+    sources.write_text(
+        sources.read_text().replace(
+            '{name: balance_usd, data_type: "number(28,2)"}', "{name: balance_usd, data_type: varchar}"
+        )
+    )
     evidence = repo_copy / "quality.json"
     assert cli.main(["gate", "quality", "--repo", str(repo_copy), "--evidence", str(evidence)]) == 1
     document = json.loads(evidence.read_text())
     failed = [f["subject"] for f in document["findings"] if f["rule"] == "dbt-fail"]
     assert len(failed) == 1 and failed[0].startswith("test.finsight.not_null_stg_payments_failure_reason")
     # dbt build skips what depends on a failed test; the evidence names those too.
-    assert {f["rule"] for f in document["findings"]} == {"dbt-fail", "dbt-skipped"}
+    assert {f["rule"] for f in document["findings"]} == {"dbt-fail", "dbt-skipped", "spark-type-mismatch"}
+    mismatch = next(f for f in document["findings"] if f["rule"] == "spark-type-mismatch")
+    assert mismatch["subject"] == "source curated.daily_balances.balance_usd"
+    assert "Spark writes decimal" in mismatch["message"]
     assert document["summary"]["dbt_models"] == 40
     assert "FAIL test.finsight.not_null_stg_payments_failure_reason" in capsys.readouterr().out
 
@@ -98,3 +107,32 @@ def test_gate_all_runs_every_gate_and_writes_one_evidence_file(
     assert "[3/3] gate quality: passed" in captured.err and captured.out.startswith(
         "gate all (dev): passed in"
     )
+
+
+def test_spark_output_against_dbt_source_types() -> None:
+    from parity import gate_sources
+
+    sources = {
+        "balances": {
+            "account_id": "number(38,0)",
+            "balance": "number(28,2)",
+            "dt": "date",
+            "at": "timestamp_ntz",
+        }
+    }
+    good = {
+        "balances": {
+            "account_id": "int64",
+            "balance": "decimal128(28, 2)",
+            "dt": "date32",
+            "at": "timestamp[us]",
+        }
+    }
+    assert gate_sources.check(sources, good) == []
+    bad = {"balances": {"account_id": "string", "balance": "decimal128(28, 4)", "dt": "date32"}}
+    assert {(f.subject, f.rule) for f in gate_sources.check(sources, bad)} == {
+        ("source curated.balances.account_id", "spark-type-mismatch"),
+        ("source curated.balances.balance", "spark-type-mismatch"),
+        ("source curated.balances.at", "spark-column-missing"),
+    }
+    assert [f.rule for f in gate_sources.check(sources, {})] == ["spark-output-missing"]

@@ -171,3 +171,23 @@ def read_curated(lake: Path) -> dict[str, dict[str, list[Any]]]:
         for directory in sorted(lake.iterdir())
         if directory.is_dir()
     }
+
+
+def curated_schemas(lake: Path) -> dict[str, dict[str, str]]:
+    """Column -> Arrow type of what each job wrote: its parquet files' schema, plus hive partition
+    directories (`dt=2026-01-31`), which hold dates."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, dict[str, str]] = {}
+    for directory in sorted(p for p in lake.iterdir() if p.is_dir()):
+        files = sorted(directory.rglob("*.parquet"))
+        if not files:
+            continue
+        schema = pq.read_schema(files[0])
+        columns = {field.name: str(field.type) for field in schema}
+        for part in files[0].relative_to(directory).parts[:-1]:
+            key, _, value = part.partition("=")
+            if key and value:
+                columns[key] = "date32" if len(value) == 10 and value[4] == "-" else "string"
+        out[directory.name] = columns
+    return out

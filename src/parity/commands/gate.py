@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from parity import gate_contracts, gate_dags, gate_quality, gate_schema, sample_run
+from parity import gate_contracts, gate_dags, gate_quality, gate_schema, gate_sources, sample_run
 from parity.compat import jsonschema as jsonschema_compat
 from parity.errors import FINDINGS, OK, BadInput, ParityError
 from parity.gate_dags import GateFinding
@@ -228,7 +228,7 @@ def schema_gate(root: Path, env: str, against: str) -> tuple[list[GateFinding], 
         "deprecation_notices": notices,
         "subjects": len(spec),
         "version_pairs": checked,
-        "not_yet_checked": ["Spark outputs against dbt sources"],
+        "spark_outputs_vs_dbt_sources": "checked by gate quality, which runs the jobs",
     }
 
 
@@ -254,6 +254,14 @@ def avro_verdicts(
 
 
 QUALITY_SPEC = Path("pipelines/spark/quality.yaml")
+DBT_SOURCE_FILE = Path("pipelines/dbt/models/staging/__sources.yml")
+
+
+def curated_sources(root: Path) -> dict[str, dict[str, str]]:
+    """The dbt source `curated` (external tables over the Spark outputs): table -> column -> data_type."""
+    sources = yaml.safe_load((root / DBT_SOURCE_FILE).read_text())["sources"]
+    curated: dict[str, Any] = next((s for s in sources if s["name"] == "curated"), {"tables": []})
+    return {t["name"]: {c["name"]: c["data_type"] for c in t.get("columns", [])} for t in curated["tables"]}
 
 
 def quality_gate(root: Path, env: str) -> tuple[list[GateFinding], dict[str, Any]]:
@@ -267,6 +275,7 @@ def quality_gate(root: Path, env: str) -> tuple[list[GateFinding], dict[str, Any
         dbt = sample_run.dbt_build(root, values, Path(tmp) / "dbt")
         report, lake = sample_run.spark_jobs(root, values, jobs, Path(tmp) / "spark")
         tables = sample_run.read_curated(lake) if lake.is_dir() else {}
+        written = sample_run.curated_schemas(lake) if lake.is_dir() else {}
     findings = [
         GateFinding("quality", r["unique_id"], f"dbt-{r['status']}", r["message"] or r["status"])
         for r in dbt["results"]
@@ -278,6 +287,7 @@ def quality_gate(root: Path, env: str) -> tuple[list[GateFinding], dict[str, Any
         if not outcome["ok"]
     ]
     findings += gate_quality.check(yaml.safe_load((root / QUALITY_SPEC).read_text()), tables)
+    findings += gate_sources.check(curated_sources(root), written)
     statuses = [r["status"] for r in dbt["results"]]
     return findings, {
         "dbt_schema": dbt["schema"],
@@ -285,6 +295,7 @@ def quality_gate(root: Path, env: str) -> tuple[list[GateFinding], dict[str, Any
         "dbt_tests": sum(r["unique_id"].startswith("test.") for r in dbt["results"]),
         "dbt_not_passing": sum(s not in {"success", "pass"} for s in statuses),
         "spark_jobs": len(report),
+        "dbt_sources_checked_against_spark_outputs": len(curated_sources(root)),
         "spark_rows": {job: outcome.get("rows") for job, outcome in report.items()},
         "datasets_checked": len(tables),
     }
