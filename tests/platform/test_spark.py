@@ -3,16 +3,12 @@ synthetic data, with the dev values but a local lake root and the local Kafka br
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from parity.sample_run import produce_events
-from parity.stack import Service
-from tests.platform.conftest import DEVENV, ROOT, workload_env
+from parity.sample_run import spark_jobs
+from tests.platform.conftest import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -21,46 +17,13 @@ JOB_NAMES = [job.removeprefix("sparkapplication-") for job in JOBS]
 
 
 @pytest.fixture(scope="module")
-def spark_run(
-    dev_values: dict[str, str], kafka: Service, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
+def spark_run(dev_values: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The same harness `parity gate quality` uses: landing, the Kafka topic, every job, one report."""
     work = tmp_path_factory.mktemp("spark")
-    subprocess.run(
-        [sys.executable, "-m", "datagen.generate", work / "csv"],
-        check=True,
-        cwd=ROOT / "pipelines",
-        capture_output=True,
-    )
-    produced = produce_events(kafka.address, dev_values["FINSIGHT_EVENTS_TOPIC"], work / "csv/events.csv")
-    jars = ",".join(str(p) for p in sorted((DEVENV / "jars/spark").glob("*.jar")))
-    env = workload_env(
-        dev_values,
-        FINSIGHT_LAKE_URI_TEMPLATE=f"file://{work}/lake/{{bucket}}",
-        FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,
-        FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
-        PYTHONPATH=f"{ROOT}/pipelines/common:{ROOT}/pipelines/spark",
-        PYSPARK_SUBMIT_ARGS=f"--jars {jars} --conf spark.ui.enabled=false "
-        "--conf spark.ui.showConsoleProgress=false pyspark-shell",
-    )
-    python = DEVENV / "venvs/spark/bin/python"
-    landing = subprocess.run(
-        [python, "-m", "finsight_spark.landing", work / "csv"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert landing.returncode == 0, landing.stderr[-3000:]
-    report = work / "report.json"
-    done = subprocess.run(
-        [python, "-m", "finsight_spark.run", *JOB_NAMES, "--report", report],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=1200,
-    )
-    assert report.exists(), done.stderr[-3000:]
-    return {"report": json.loads(report.read_text()), "produced": produced}
+    report, _ = spark_jobs(ROOT, dev_values, JOB_NAMES, work)
+    with (work / "csv" / "events.csv").open() as events:
+        produced = sum(1 for _ in events) - 1  # minus the header
+    return {"report": report, "produced": produced}
 
 
 @pytest.mark.parametrize("job", JOB_NAMES, ids=[f"{j}.yaml" for j in JOBS])
