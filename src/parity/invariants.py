@@ -205,13 +205,13 @@ def classify(
                     pair,
                     str(d.identity),
                     d.path,
-                    f"{_show(d.left)} -> {_show(d.right)}; no [[allow]] rule covers it",
+                    f"{show(d.left)} -> {show(d.right)}; no [[allow]] rule covers it",
                 )
             )
     return violations, allowed
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     if value is None:
         return "(absent)"
     text = repr(value)

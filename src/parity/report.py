@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from parity.diffing import Difference
-from parity.invariants import Finding, _show
+from parity.invariants import Finding, show
 from parity.policy import Policy
 
 RED, GREEN, DIM, RESET = "\033[31m", "\033[32m", "\033[2m", "\033[0m"
@@ -48,7 +48,7 @@ def text_differences(differences: Sequence[Difference], policy: Policy, stream: 
     for d in differences:
         rule = policy.rule_for(d)
         path = d.path or "(whole resource)"
-        values = f"{_show(d.left)} -> {_show(d.right)}"
+        values = f"{show(d.left)} -> {show(d.right)}"
         if rule:
             line = f"  allowed [{rule.id}] {d.identity} {path}: {values}"
             print(f"{DIM}{line}{RESET}" if paint else line, file=stream)
@@ -78,8 +78,8 @@ def markdown_differences(
             mark,
             f"`{d.identity}`",
             f"`{d.path or '(whole resource)'}`",
-            f"`{_show(d.left)}`",
-            f"`{_show(d.right)}`",
+            f"`{show(d.left)}`",
+            f"`{show(d.right)}`",
             rule.id if rule else "not allowed",
         ]
         print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |", file=stream)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,10 +27,11 @@ def generate(root: Path, out: Path) -> None:
     )
 
 
-def _env(values: dict[str, str], **extra: str) -> dict[str, str]:
-    from parity.commands.gate import workload_env
-
-    return workload_env(values, **extra)
+def workload_env(values: dict[str, str], **extra: str) -> dict[str, str]:
+    """A workload process's environment: the platform values and nothing else of ours (no .pyc
+    written into the work tree, no mounted secrets dir locally)."""
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR", "JAVA_HOME"}}
+    return {**keep, **values, "FINSIGHT_SECRETS_DIR": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1", **extra}
 
 
 def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
         for database in (values["FINSIGHT_SNOWFLAKE_DATABASE"], values["FINSIGHT_SNOWFLAKE_RAW_DATABASE"]):
             connection.cursor().execute(f"create database if not exists {database}")
         connection.close()
-        env = _env(
+        env = workload_env(
             values,
             FINSIGHT_SNOWFLAKE_HOST=host,
             FINSIGHT_SNOWFLAKE_PORT=port,
@@ -127,7 +129,7 @@ def spark_jobs(
     try:
         produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], work / "csv" / "events.csv")
         jars = ",".join(str(p) for p in sorted((devenv(root) / "jars" / "spark").glob("*.jar")))
-        env = _env(
+        env = workload_env(
             values,
             FINSIGHT_LAKE_URI_TEMPLATE=f"file://{work}/lake/{{bucket}}",
             FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from parity.sample_run import workload_env  # noqa: F401 - re-exported for the platform tests
 from parity.stack import Service, start_fakesnow, start_kafka, start_localstack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,19 +44,6 @@ def platform_values(documents: list[dict[str, Any]]) -> dict[str, str]:
 def dev_values(rendered: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     """The dev environment's values exactly as its pods receive them (platform-values ConfigMap)."""
     return platform_values(rendered["dev"])
-
-
-def workload_env(values: dict[str, str], **overrides: str) -> dict[str, str]:
-    """A process environment for a workload: PATH etc. plus the platform values, nothing else."""
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "JAVA_HOME", "TMPDIR"}}
-    # No .pyc in the work tree: workloads run from the repository's own sources.
-    return {
-        **keep,
-        **values,
-        "FINSIGHT_SECRETS_DIR": "/nonexistent",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        **overrides,
-    }
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ the environment it is about to reach, and applies parity.gate_dags' rules plus r
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from parity.kustomize import devenv
 from parity.output import emit_json
 from parity.policy import Policy
 from parity.rendering import render
+from parity.sample_run import workload_env
 
 DAGS = Path("pipelines/dags")
 PROBES = Path(__file__).resolve().parent.parent / "probes"
@@ -39,11 +39,6 @@ def _write_evidence(path: Path, document: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
-
-
-def workload_env(values: dict[str, str], **extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR", "JAVA_HOME"}}
-    return {**keep, **values, "FINSIGHT_SECRETS_DIR": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1", **extra}
 
 
 def probe_dags(root: Path, values: dict[str, str]) -> dict[str, Any]:
