@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG, TaskGroup
+from include.dag_factory import pod
 from include.spark_runs import SparkApplicationRunOperator
 from platform_settings import load
 
@@ -43,14 +43,7 @@ with DAG(
                 template_name=job,
                 pool="spark",
             )
-    dbt_build_marts = KubernetesPodOperator(
-        task_id="dbt_build_marts",
-        name="dbt-build-marts",
-        image=settings.dbt_image,
-        arguments=["build", "--select", "staging+"],
-        env_from=[{"configMapRef": {"name": "platform-values"}}],
-        pool="snowflake",
-        get_logs=True,
-        on_finish_action="delete_succeeded_pod",
+    dbt_build_marts = pod(
+        "dbt_build_marts", settings.dbt_image, ["build", "--select", "staging+"], pool="snowflake"
     )
     curate >> dbt_build_marts

@@ -7,28 +7,20 @@ Owner: finance data. A failed reconciliation stops the export; finance signs off
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pendulum
 from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
-from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import dag, task_group
+from include.dag_factory import pod
 from platform_settings import load
 
 settings = load()
 
 
-def dbt_pod(task_id: str, *arguments: str) -> KubernetesPodOperator:
-    return KubernetesPodOperator(
-        task_id=task_id,
-        name=task_id.replace("_", "-"),
-        image=settings.dbt_image,
-        arguments=list(arguments),
-        env_from=[{"configMapRef": {"name": "platform-values"}}],
-        pool="snowflake",
-        get_logs=True,
-        on_finish_action="delete_succeeded_pod",
-    )
+def dbt_pod(task_id: str, *arguments: str) -> Any:
+    return pod(task_id, settings.dbt_image, list(arguments), pool="snowflake")
 
 
 @dag(

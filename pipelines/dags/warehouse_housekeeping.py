@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import dag
+from include.dag_factory import pod
 from platform_settings import load
 
 settings = load()
@@ -23,25 +23,14 @@ settings = load()
     doc_md=__doc__,
 )
 def warehouse_housekeeping() -> None:
-    drop_expired_schemas = KubernetesPodOperator(
-        task_id="drop_expired_schemas",
-        name="drop-expired-schemas",
-        image=settings.dbt_image,
-        arguments=["run-operation", "drop_expired_schemas", "--args", "{max_age_hours: 48}"],
-        env_from=[{"configMapRef": {"name": "platform-values"}}],
+    drop_expired_schemas = pod(
+        "drop_expired_schemas",
+        settings.dbt_image,
+        ["run-operation", "drop_expired_schemas", "--args", "{max_age_hours: 48}"],
         pool="snowflake",
-        get_logs=True,
-        on_finish_action="delete_succeeded_pod",
     )
-    refresh_usage = KubernetesPodOperator(
-        task_id="refresh_usage",
-        name="refresh-usage",
-        image=settings.dbt_image,
-        arguments=["build", "--select", "tag:cost"],
-        env_from=[{"configMapRef": {"name": "platform-values"}}],
-        pool="snowflake",
-        get_logs=True,
-        on_finish_action="delete_succeeded_pod",
+    refresh_usage = pod(
+        "refresh_usage", settings.dbt_image, ["build", "--select", "tag:cost"], pool="snowflake"
     )
     drop_expired_schemas >> refresh_usage
 

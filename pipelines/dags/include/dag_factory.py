@@ -40,7 +40,8 @@ def _s3_sensor(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> An
     )
 
 
-def _pod(task_id: str, image: str, arguments: list[str], pool: str | None = None) -> Any:
+def pod(task_id: str, image: str, arguments: list[str], pool: str | None = None) -> Any:
+    """A task run as a pod of a workload image, with the environment's platform values."""
     return KubernetesPodOperator(
         task_id=task_id,
         name=task_id.replace("_", "-"),
@@ -55,11 +56,11 @@ def _pod(task_id: str, image: str, arguments: list[str], pool: str | None = None
 
 def _load_raw(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
     args = f"{{table: {spec['table']}, prefix: {spec['prefix']}, day: '{{{{ ds }}}}'}}"
-    return _pod(task_id, s.dbt_image, ["run-operation", "load_raw", "--args", args], pool="snowflake")
+    return pod(task_id, s.dbt_image, ["run-operation", "load_raw", "--args", args], pool="snowflake")
 
 
 def _dbt(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
-    return _pod(task_id, s.dbt_image, ["build", "--select", spec["select"]], pool="snowflake")
+    return pod(task_id, s.dbt_image, ["build", "--select", spec["select"]], pool="snowflake")
 
 
 def _spark(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
@@ -67,7 +68,7 @@ def _spark(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
 
 
 def _lag_check(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
-    return _pod(
+    return pod(
         task_id,
         s.streaming_image,
         [
