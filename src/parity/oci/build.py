@@ -1,0 +1,545 @@
+"""Build the workload images bit-for-bit reproducibly from locked inputs only, without Docker.
+
+An image is three layers:
+  0 base   the Debian root filesystem from mmdebstrap (SOURCE_DATE_EPOCH), its package versions
+           and its tarball's sha256 pinned in lock/images-base.lock.json
+  1 app    /opt/venv: the image's lock group, hash-checked wheels installed by the image's own
+           Python in a chroot, byte-compiled with hash-based .pyc (`unchecked-hash`)
+  2 files  the sources the definition copies in, the locked jars, the image's user
+Layers are normalised tars (sorted, numeric root ownership, every time the epoch) gzipped with a
+zero header time; the layout is written with fixed `created` times. Same inputs, same digest.
+
+Each layer is cached under .devenv/images/layers by the hash of exactly what makes it, so an
+unchanged image rebuilds in seconds; `fresh=True` (verify, `--no-cache`) uses no cache at all
+except hash-checked downloads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from parity.errors import FINDINGS, BadInput, ParityError
+from parity.kustomize import devenv
+from parity.oci import definition, layout
+from parity.oci.definition import VENV, ImageDef, sha256_file
+
+BUILDER = "parity-oci/1"  # bump when the way layers are made changes: every cache key changes
+BASE_LOCK = Path("lock/images-base.lock.json")
+OUT = Path(".parity/images")
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
+
+
+class BaseMoved(ParityError):
+    exit_code = FINDINGS
+
+
+@dataclass(frozen=True)
+class Built:
+    name: str
+    digest: str
+    layout: Path
+    layers: list[dict[str, Any]]
+    seconds: float
+    build_input_hash: str
+
+    @property
+    def size(self) -> int:
+        return sum(int(layer["size"]) for layer in self.layers)
+
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def run(cmd: list[str], what: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        tail = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        raise ParityError(what, f"{Path(cmd[0]).name} exited {done.returncode}: {tail[:400]}", "See the output above")
+    return done
+
+
+def cache_dir(root: Path) -> Path:
+    return devenv(root) / "images"
+
+
+# --- base root filesystem -----------------------------------------------------------------------
+
+
+def read_base_lock(root: Path) -> dict[str, Any]:
+    path = root / BASE_LOCK
+    if not path.is_file():
+        return {"bases": {}}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise BadInput(str(BASE_LOCK), f"not valid JSON (line {exc.lineno})", "Restore it from git") from None
+    return data
+
+
+def _atomic_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def dpkg_packages(tarball: Path) -> dict[str, str]:
+    """name -> version of every installed package in a root filesystem tarball."""
+    with tarfile.open(tarball) as tar:
+        member = tar.extractfile("./var/lib/dpkg/status")
+        text = member.read().decode() if member else ""
+    out = {}
+    for stanza in text.split("\n\n"):
+        fields = dict(re.findall(r"^([A-Za-z-]+): (.*)$", stanza, re.M))
+        if fields.get("Status", "").endswith(" installed") and "Package" in fields:
+            arch = fields.get("Architecture", "all")
+            name = fields["Package"] + ("" if arch in {"all", "amd64"} else f":{arch}")
+            out[name] = fields["Version"]
+    return dict(sorted(out.items()))
+
+
+def mmdebstrap(image: ImageDef, out: Path) -> None:
+    common = image.common
+    cmd = [
+        "mmdebstrap",
+        f"--variant={common.variant}",
+        f"--include={','.join(image.packages)}",
+        "--mode=root",
+        "--format=tar",
+        common.suite,
+        str(out),
+        *common.apt_sources,
+    ]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(common.source_date_epoch), "LC_ALL": "C.UTF-8"}
+    if shutil.which("mmdebstrap") is None:
+        raise ParityError("mmdebstrap", "not installed", "Run devenv/bootstrap (it installs the pinned Debian tools)")
+    run(cmd, f"base {image.base_key}", env=env)
+
+
+def base_tarball(root: Path, image: ImageDef, say: Say, fresh: bool = False, relock: bool = False) -> tuple[Path, str]:
+    """The image's base root filesystem tarball and its sha256, equal to the lock's or an error."""
+    lock = read_base_lock(root)
+    entry = lock["bases"].get(image.base_key)
+    if entry is None and not relock:
+        raise BadInput(
+            f"image {image.name}",
+            f"no base for Debian packages {image.base_key} in {BASE_LOCK}",
+            "Run `parity images build --update-base` to make and lock it",
+        )
+    store = cache_dir(root) / "bases"
+    store.mkdir(parents=True, exist_ok=True)
+    if entry is not None and not fresh and not relock:
+        cached = store / f"{entry['sha256']}.tar"
+        if cached.is_file():
+            return cached, entry["sha256"]
+    started = time.monotonic()
+    tmp = store / f".{image.name}.{os.getpid()}.tar"
+    try:
+        mmdebstrap(image, tmp)
+        sha = sha256_file(tmp)
+        packages = dpkg_packages(tmp)
+        if relock:
+            lock["bases"][image.base_key] = {
+                "include": list(image.packages),
+                "sha256": sha,
+                "size": tmp.stat().st_size,
+                "packages": packages,
+                "mmdebstrap": mmdebstrap_version(),
+            }
+            _atomic_json(root / BASE_LOCK, lock)
+        elif sha != entry["sha256"]:
+            raise BaseMoved(
+                f"base {image.base_key}",
+                f"mmdebstrap gave sha256 {sha[:12]}... but {BASE_LOCK} pins {entry['sha256'][:12]}... "
+                f"({_package_changes(entry.get('packages', {}), packages)})",
+                "The Debian mirror moved: review the change, then `parity images build --update-base` "
+                "and commit the new lock",
+            )
+        tmp.replace(store / f"{sha}.tar")
+    finally:
+        tmp.unlink(missing_ok=True)
+    say(f"base {image.base_key}: mmdebstrap {time.monotonic() - started:.1f}s, sha256 {sha[:12]}")
+    return store / f"{sha}.tar", sha
+
+
+def _package_changes(locked: dict[str, str], now: dict[str, str]) -> str:
+    changes = [
+        f"{name} {locked.get(name, '-')} -> {now.get(name, '-')}"
+        for name in sorted(set(locked) | set(now))
+        if locked.get(name) != now.get(name)
+    ]
+    if not changes:
+        return "same package versions; the tarball itself differs"
+    more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+    return "; ".join(changes[:5]) + more
+
+
+def mmdebstrap_version() -> str:
+    done = subprocess.run(["mmdebstrap", "--version"], capture_output=True, text=True)
+    return done.stdout.strip().split()[-1] if done.returncode == 0 and done.stdout.strip() else "unknown"
+
+
+# --- locked Python packages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Requirement:
+    name: str
+    version: str
+    hashes: frozenset[str]
+
+
+def parse_requirements(text: str) -> list[Requirement]:
+    out = []
+    for logical in text.replace("\\\n", " ").splitlines():
+        line = logical.split("#", 1)[0].strip() if not logical.lstrip().startswith("--hash") else logical
+        match = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;]+)", line.strip())
+        if not match:
+            continue
+        hashes = frozenset(re.findall(r"--hash=sha256:([0-9a-f]{64})", logical))
+        if not hashes:
+            raise BadInput("requirements", f"{match.group(1)} has no --hash", "Export the lock with hashes")
+        out.append(Requirement(match.group(1).lower().replace("_", "-"), match.group(3), hashes))
+    return out
+
+
+def _build_python(root: Path, image: ImageDef, say: Say) -> Path:
+    """A venv holding only the pinned build requirements (pip, setuptools), for sdist -> wheel."""
+    requirements = root / image.common.build_requirements
+    key = sha256_file(requirements)[:16]
+    env_dir = cache_dir(root) / f"buildenv-{key}"
+    python = env_dir / "bin" / "python"
+    if not python.exists():
+        say("build venv: pip + setuptools from " + image.common.build_requirements)
+        scratch = env_dir.with_name(env_dir.name + ".tmp")
+        shutil.rmtree(scratch, ignore_errors=True)
+        run([sys.executable, "-m", "venv", "--without-pip", str(scratch)], "build venv")
+        run(
+            [sys.executable, "-m", "pip", "--python", str(scratch / "bin" / "python"), "install", "-q",
+             "--no-deps", "--require-hashes", "--disable-pip-version-check", "-r", str(requirements)],
+            "build venv",
+        )
+        scratch.replace(env_dir)  # venv scripts hold the scratch path; only `python -m` is used
+    return python
+
+
+def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say: Say) -> dict[str, Path]:
+    """name -> wheel for every requirement, each file checked against the lock's hashes.
+
+    Wheels come straight from the registry; a package published only as an sdist (pyspark) is
+    built once into a wheel by the pinned setuptools, from the hash-checked sdist.
+    """
+    store = cache_dir(root) / "downloads"
+    built = cache_dir(root) / "built"
+    store.mkdir(parents=True, exist_ok=True)
+    built.mkdir(parents=True, exist_ok=True)
+
+    def find(req: Requirement) -> Path | None:
+        for sha in sorted(req.hashes):
+            hits = list((store / sha).glob("*")) if (store / sha).is_dir() else []
+            if hits:
+                return hits[0]
+        return None
+
+    missing = [r for r in requirements if find(r) is None]
+    if missing:
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(dir=cache_dir(root)) as tmp:
+            req_file = Path(tmp) / "requirements.txt"
+            req_file.write_text(
+                "".join(
+                    f"{r.name}=={r.version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes)) + "\n"
+                    for r in missing
+                )
+            )
+            run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes",
+                 "--disable-pip-version-check", "-d", str(Path(tmp) / "files"), "-r", str(req_file)],
+                f"image {image.name}: download",
+            )
+            for path in (Path(tmp) / "files").iterdir():
+                sha = sha256_file(path)
+                (store / sha).mkdir(exist_ok=True)
+                shutil.move(str(path), store / sha / path.name)
+        say(f"downloaded {len(missing)} locked distribution(s) in {time.monotonic() - started:.1f}s")
+    out: dict[str, Path] = {}
+    for req in requirements:
+        path = find(req)
+        if path is None or sha256_file(path) not in req.hashes:
+            raise ParityError(
+                f"{req.name}=={req.version}", "no file matching the locked hashes", "Check the registry and the lock"
+            )
+        if path.suffix == ".whl":
+            out[req.name] = path
+            continue
+        target = built / sha256_file(path)
+        wheels = list(target.glob("*.whl")) if target.is_dir() else []
+        if not wheels:
+            started = time.monotonic()
+            python = _build_python(root, image, say)
+            scratch = target.with_name(target.name + ".tmp")
+            shutil.rmtree(scratch, ignore_errors=True)
+            run(
+                [str(python), "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                 "--disable-pip-version-check", "--no-cache-dir", "-w", str(scratch), str(path)],
+                f"{req.name}=={req.version}: build wheel",
+                env={**os.environ, "SOURCE_DATE_EPOCH": str(image.common.source_date_epoch)},
+            )
+            shutil.rmtree(target, ignore_errors=True)
+            scratch.replace(target)
+            wheels = list(target.glob("*.whl"))
+            say(f"built {wheels[0].name} from its locked sdist in {time.monotonic() - started:.1f}s")
+        out[req.name] = wheels[0]
+    return out
+
+
+# --- layers -------------------------------------------------------------------------------------
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0".join((BUILDER, *parts)).encode()).hexdigest()
+
+
+def _cached_layer(root: Path, key: str, fresh: bool) -> tuple[layout.Blob, Path] | None:
+    meta = cache_dir(root) / "layers" / f"{key}.json"
+    blob = meta.with_suffix(".tar.gz")
+    if fresh or not meta.is_file() or not blob.is_file():
+        return None
+    data = json.loads(meta.read_text())
+    return layout.Blob(data["digest"], data["size"], data["diff_id"]), blob
+
+
+def _layer_target(root: Path, key: str, fresh: bool, scratch: Path) -> Path:
+    if fresh:
+        return scratch / f"{key}.tar.gz"
+    target = cache_dir(root) / "layers" / f"{key}.tar.gz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _remember(path: Path, blob: layout.Blob) -> None:
+    meta = path.with_name(path.name.removesuffix(".tar.gz") + ".json")
+    tmp = meta.with_name(f".{meta.name}.tmp")
+    tmp.write_text(json.dumps(blob.as_json()))
+    tmp.replace(meta)
+
+
+def _extract(tarball: Path, rootfs: Path) -> None:
+    rootfs.mkdir(parents=True)
+    run(["tar", "-xf", str(tarball), "-C", str(rootfs), "--numeric-owner"], "extract base")
+
+
+def app_layer(
+    root: Path, image: ImageDef, base: Path, base_sha: str, scratch: Path, fresh: bool, say: Say
+) -> tuple[layout.Blob, Path, int]:
+    """/opt/venv with the lock group installed by the image's Python in a chroot of the base."""
+    requirements_text = (root / image.requirements).read_text()
+    requirements = parse_requirements(requirements_text)
+    build_reqs = (root / image.common.build_requirements).read_text()
+    key = _key("app", base_sha, requirements_text, build_reqs, str(image.common.source_date_epoch))
+    cached = _cached_layer(root, key, fresh)
+    if cached:
+        say(f"app layer: {len(requirements)} packages (cached)")
+        return *cached, len(requirements)
+    wheels = wheelhouse(root, image, requirements, say)
+    pip = [p for p in parse_requirements(build_reqs) if p.name == "pip"]
+    pip_wheel = wheelhouse(root, image, pip, say)["pip"]
+    started = time.monotonic()
+    rootfs = scratch / "app-rootfs"
+    _extract(base, rootfs)
+    inbox = rootfs / "tmp" / "parity-wheels"
+    inbox.mkdir(parents=True)
+    for path in [*wheels.values(), pip_wheel]:
+        try:
+            os.link(path, inbox / path.name)
+        except OSError:
+            shutil.copyfile(path, inbox / path.name)
+    from_wheel = [r for r in requirements if r.hashes.isdisjoint({sha256_file(wheels[r.name])})]
+    hashed = [r for r in requirements if r not in from_wheel]
+    (inbox / "hashed.txt").write_text(
+        "".join(f"{r.name}=={r.version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes)) + "\n" for r in hashed)
+    )
+    env = {
+        "PATH": f"{VENV}/bin:/usr/bin:/bin",
+        "HOME": "/nonexistent",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "SOURCE_DATE_EPOCH": str(image.common.source_date_epoch),
+        "PIP_NO_INPUT": "1",
+    }
+    pip_cmd = [CHROOT, str(rootfs), f"{VENV}/bin/python", f"/tmp/parity-wheels/{pip_wheel.name}/pip", "install",
+               "-q", "--no-index", "--find-links", "/tmp/parity-wheels", "--no-deps", "--no-compile",
+               "--no-cache-dir", "--disable-pip-version-check"]
+    run([CHROOT, str(rootfs), "/usr/bin/python3", "-m", "venv", "--without-pip", VENV], "app layer", env=env)
+    run([*pip_cmd, "--require-hashes", "-r", "/tmp/parity-wheels/hashed.txt"], f"image {image.name}: pip", env=env)
+    if from_wheel:  # wheels we built from hash-checked sdists (their own hash is not in the lock)
+        run([*pip_cmd, *(f"{r.name}=={r.version}" for r in from_wheel)], f"image {image.name}: pip", env=env)
+    site = f"{VENV}/lib/python3.11/site-packages"
+    subprocess.run(  # files meant not to compile (templates, py2 test data) make it exit 1: harmless
+        [CHROOT, str(rootfs), f"{VENV}/bin/python", "-m", "compileall", "-q", "-q", "-j", "2",
+         "--invalidation-mode", "unchecked-hash", site],
+        env=env, capture_output=True, check=False,
+    )
+    venv_root = rootfs / VENV.lstrip("/")
+    target = _layer_target(root, key, fresh, scratch)
+    prefix = VENV.lstrip("/")
+    entries = [("opt", rootfs / "opt"), (prefix, venv_root), *layout.walk(venv_root, prefix + "/")]
+    blob = layout.write_layer(entries, target, image.common.source_date_epoch)
+    _remember(target, blob)
+    shutil.rmtree(rootfs)
+    say(f"app layer: {len(requirements)} packages installed in the image's Python, {time.monotonic() - started:.1f}s")
+    return blob, target, len(requirements)
+
+
+def _base_file(base: Path, name: str) -> str:
+    with tarfile.open(base) as tar:
+        member = tar.extractfile(f"./{name}")
+        return member.read().decode() if member else ""
+
+
+def jar_files(root: Path, image: ImageDef) -> list[tuple[str, Path]]:
+    """(file name, path) of the locked jars, each checked against its sha256 in the lock."""
+    if not image.jars:
+        return []
+    source = devenv(root) / image.jars_dir
+    out = []
+    for line in (root / image.jars).read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        sha, name = line.split()
+        path = source / name
+        if not path.is_file() or sha256_file(path) != sha:
+            raise ParityError(f"image {image.name}", f"{path} is missing or differs from {image.jars}", "Run devenv/bootstrap")
+        out.append((name, path))
+    return sorted(out)
+
+
+def files_layer(
+    root: Path, image: ImageDef, base: Path, base_sha: str, scratch: Path, fresh: bool, say: Say
+) -> tuple[layout.Blob, Path]:
+    copies = definition.copied_files(root, image)
+    jars = jar_files(root, image)
+    parts = ["files", base_sha, (root / image.definition).read_text()]
+    parts += [f"{src}>{dst}:{sha256_file(root / src)}:{os.access(root / src, os.X_OK)}" for src, dst in copies]
+    parts += [f"jar:{name}:{sha256_file(path)}" for name, path in jars]
+    key = _key(*parts)
+    cached = _cached_layer(root, key, fresh)
+    if cached:
+        say(f"files layer: {len(copies)} files, {len(jars)} jars (cached)")
+        return cached
+    started = time.monotonic()
+    stage = scratch / "files"
+    stage.mkdir()
+    for src, dst in copies:
+        target = stage / dst.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / src, target)
+        target.chmod(0o755 if os.access(root / src, os.X_OK) else 0o644)
+    for name, path in jars:
+        target = stage / "opt" / "spark-jars" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
+    user = image.user
+    etc = stage / "etc"
+    etc.mkdir()
+    passwd = _base_file(base, "etc/passwd")
+    group = _base_file(base, "etc/group")
+    (etc / "passwd").write_text(passwd + f"{user.name}:x:{user.uid}:{user.uid}::{user.home}:/bin/sh\n")
+    (etc / "group").write_text(group + f"{user.name}:x:{user.uid}:\n")
+    home = stage / user.home.lstrip("/")
+    home.mkdir(parents=True, exist_ok=True)
+    for path in [stage, *stage.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+        elif path.name in {"passwd", "group"} and path.parent == etc:
+            path.chmod(0o644)
+    home_name = user.home.lstrip("/")
+
+    def owner(name: str) -> tuple[int, int]:
+        return (user.uid, user.uid) if name == home_name else (0, 0)
+
+    target = _layer_target(root, key, fresh, scratch)
+    blob = layout.write_layer(layout.walk(stage), target, image.common.source_date_epoch, owner)
+    _remember(target, blob)
+    shutil.rmtree(stage)
+    say(f"files layer: {len(copies)} files, {len(jars)} jars, {time.monotonic() - started:.1f}s")
+    return blob, target
+
+
+def base_layer(root: Path, base: Path, base_sha: str, scratch: Path, fresh: bool) -> tuple[layout.Blob, Path]:
+    key = _key("base", base_sha)
+    cached = _cached_layer(root, key, fresh)
+    if cached:
+        return cached
+    target = _layer_target(root, key, fresh, scratch)
+    blob = layout.compress_tar(base, target)
+    _remember(target, blob)
+    return blob, target
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+def input_hash(root: Path, image: ImageDef) -> str:
+    """Hash of every input that decides the image: the files it reads and its locked base."""
+    digest = hashlib.sha256(BUILDER.encode())
+    for relative in definition.input_files(root, image):
+        digest.update(relative.encode() + b"\0" + bytes.fromhex(sha256_file(root / relative)))
+    base = read_base_lock(root)["bases"].get(image.base_key, {})
+    digest.update(f"base:{image.base_key}:{base.get('sha256', 'unlocked')}".encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def build(
+    root: Path,
+    image: ImageDef,
+    out: Path,
+    *,
+    fresh: bool = False,
+    relock_base: bool = False,
+    say: Say = _quiet,
+) -> Built:
+    """Build one image into the OCI layout `out`."""
+    started = time.monotonic()
+    cache_dir(root).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"build-{image.name}-", dir=cache_dir(root)) as tmp:
+        scratch = Path(tmp)
+        base, base_sha = base_tarball(root, image, say, fresh=fresh, relock=relock_base)
+        layers = []
+        blob, path = base_layer(root, base, base_sha, scratch, fresh)
+        layers.append(layout.Layer(blob, path, f"base: mmdebstrap {image.common.suite} {image.base_key}"))
+        blob, path, count = app_layer(root, image, base, base_sha, scratch, fresh, say)
+        layers.append(layout.Layer(blob, path, f"app: {VENV} from {image.requirements} ({count} packages)"))
+        blob, path = files_layer(root, image, base, base_sha, scratch, fresh, say)
+        layers.append(layout.Layer(blob, path, f"files: sources, jars and user from {image.definition}"))
+        digest = layout.write_layout(out, image.name, image.config(), layers, image.common.created)
+    return Built(
+        name=image.name,
+        digest=digest,
+        layout=out,
+        layers=[
+            {"digest": layer.blob.digest, "diff_id": layer.blob.diff_id, "size": layer.blob.size, "role": role}
+            for layer, role in zip(layers, ("base", "app", "files"), strict=True)
+        ],
+        seconds=time.monotonic() - started,
+        build_input_hash=input_hash(root, image),
+    )
