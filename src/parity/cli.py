@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parity import __version__, policy
-from parity.commands import check, diff, doctor, gate, lint, render
+from parity.commands import check, diff, doctor, gate, images, lint, render
 from parity.errors import BAD_INPUT, INTERNAL, BadInput, ParityError
 from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
@@ -100,6 +100,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="schema gate: the git ref whose dbt contracts are the baseline (default HEAD)",
     )
     _format_option(gate_parser)
+
+    images_parser = commands.add_parser(
+        "images", parents=[common], help="build, verify and run the workload images (reproducible OCI)"
+    )
+    image_commands = images_parser.add_subparsers(dest="images_command", metavar="ACTION", required=True)
+    build_parser_ = image_commands.add_parser(
+        "build", parents=[common], help="build OCI layouts into .parity/images/NAME from locked inputs"
+    )
+    build_parser_.add_argument("names", nargs="*", metavar="NAME", help="default: every image")
+    build_parser_.add_argument("--no-cache", action="store_true", help="use no cached layer or base")
+    build_parser_.add_argument(
+        "--lock",
+        action="store_true",
+        help="record the digests in lock/images.lock.json (scripts/lock-images)",
+    )
+    build_parser_.add_argument(
+        "--update-base",
+        action="store_true",
+        help="re-make the base root filesystem from the mirror and pin it in lock/images-base.lock.json",
+    )
+    build_parser_.add_argument("--out", type=Path, help="write the layouts under this directory instead")
+    _format_option(build_parser_)
+    verify_parser = image_commands.add_parser(
+        "verify", parents=[common], help="rebuild from scratch and compare digests with the lock"
+    )
+    verify_parser.add_argument("names", nargs="*", metavar="NAME", help="default: every image")
+    _format_option(verify_parser)
+    run_parser = image_commands.add_parser(
+        "run", parents=[common], help="run an image with podman (runc) or runc, on the host network"
+    )
+    run_parser.add_argument("name", metavar="NAME", help="then -- and the arguments for the entrypoint")
+    run_parser.add_argument("--runtime", choices=("auto", "podman", "runc"), default="auto")
+    run_parser.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE", dest="env_items")
+    run_parser.add_argument(
+        "--values",
+        metavar="ENV",
+        help="inject ENV's platform values (overlays/ENV/values.yaml) as the cluster does",
+    )
+    run_parser.add_argument("--volume", action="append", default=[], metavar="HOST:PATH[:ro]")
+    run_parser.add_argument("--entrypoint", help="run this program instead of the image's entrypoint")
     return parser
 
 
@@ -124,15 +164,47 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
     if args.command == "lint":
         return lint.run(root, load_policy(root), args.paths, args.format)
+    if args.command == "images":
+        return _images(root, args)
     if args.command == "check":
         return check.run(root, load_policy(root), args.envs, args.format)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown names
 
 
+def _images(root: Path, args: argparse.Namespace) -> int:
+    if args.images_command == "build":
+        return images.build(
+            root,
+            args.names,
+            fresh=args.no_cache,
+            lock=args.lock,
+            update_base=args.update_base,
+            out=args.out,
+            output_format=args.format,
+        )
+    if args.images_command == "verify":
+        return images.verify(root, args.names, args.format)
+    return images.run(
+        root,
+        args.name,
+        args.argv,
+        runtime=args.runtime,
+        env_items=args.env_items,
+        values_env=args.values,
+        volumes=args.volume,
+        entrypoint=args.entrypoint,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    passed: list[str] = []  # `parity images run NAME [options] -- CMD...`: CMD is the container's
+    if "--" in words and "run" in words[: words.index("--")]:
+        words, passed = words[: words.index("--")], words[words.index("--") + 1 :]
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
+        args.argv = passed
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     verbose = getattr(args, "verbose", False)

@@ -1,87 +1,30 @@
-"""Build-input hashes of the workload images and lock/images.lock.json.
+"""lock/images.lock.json: each workload image's digest, from a reproducible build, and the hash of
+the inputs it was built from.
 
-An image's inputs are its Dockerfile and every path the Dockerfile COPYs from the build context
-(the repository), minus what .dockerignore excludes: exactly what a build can see. Their hash is
-recorded next to the image's digest; when the inputs change and the lock does not, the lock is
-stale and `parity check` says so.
+An image's inputs are what its definition (images/<name>/image.toml, images/common.toml) reads:
+the hashed export of its lock group, the sources it copies, the jar lock, the builder's pinned
+tools and its locked base root filesystem. When they change and the lock does not, the lock is
+stale and `parity check` says so; `parity images build --lock` (scripts/lock-images) updates it.
 
-Usage: python -m parity.image_inputs [--write | --check]   (scripts/lock-images wraps it)
+Usage: python -m parity.image_inputs     (exit 1 when an entry is stale)
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
-from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parity.errors import BadInput
+from parity.oci import build, definition
+
+if TYPE_CHECKING:
+    from parity.oci.build import Built
 
 LOCK = Path("lock/images.lock.json")
 COMPONENT = Path("k8s/components/release-images/kustomization.yaml")
-IMAGES = Path("images")
-
-
-def copy_sources(dockerfile: str) -> list[str]:
-    """Context paths a Dockerfile COPYs (`COPY --from=stage` reads another stage, not the context)."""
-    logical = dockerfile.replace("\\\n", " ").splitlines()
-    sources: list[str] = []
-    for line in logical:
-        words = line.split()
-        if not words or words[0].upper() not in {"COPY", "ADD"}:
-            continue
-        args = [w for w in words[1:] if not w.startswith("--")]
-        if any(w.startswith("--from=") for w in words[1:]) or len(args) < 2:
-            continue
-        sources.extend(args[:-1])
-    return sources
-
-
-def ignore_patterns(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
-def ignored(relative: str, patterns: list[str]) -> bool:
-    parts = relative.split("/")
-    for k in range(1, len(parts) + 1):
-        prefix = "/".join(parts[:k])
-        for pattern in patterns:
-            if fnmatchcase(prefix, pattern):
-                return True
-            if pattern.startswith("**/") and fnmatchcase(parts[k - 1], pattern[3:]):
-                return True
-    return False
-
-
-def input_files(root: Path, name: str) -> list[str]:
-    dockerfile = IMAGES / name / "Dockerfile"
-    if not (root / dockerfile).is_file():
-        raise BadInput(
-            str(dockerfile), "missing", f"Add a Dockerfile for image {name!r} or drop it from the lock"
-        )
-    ignore_file = root / ".dockerignore"
-    patterns = ignore_patterns(ignore_file.read_text()) if ignore_file.is_file() else []
-    files = {dockerfile.as_posix()}
-    for source in copy_sources((root / dockerfile).read_text()):
-        path = root / source
-        if not path.exists():
-            raise BadInput(f"{dockerfile}", f"COPY source {source} does not exist", "Fix the COPY line")
-        candidates = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        for candidate in candidates:
-            relative = candidate.relative_to(root).as_posix()
-            if not ignored(relative, patterns):
-                files.add(relative)
-    return sorted(files)
-
-
-def build_input_hash(root: Path, name: str) -> str:
-    digest = hashlib.sha256()
-    for relative in input_files(root, name):
-        digest.update(relative.encode() + b"\0" + hashlib.sha256((root / relative).read_bytes()).digest())
-    return "sha256:" + digest.hexdigest()
 
 
 def read_lock(root: Path) -> dict[str, Any]:
@@ -94,14 +37,24 @@ def read_lock(root: Path) -> dict[str, Any]:
     return data
 
 
+def build_input_hash(root: Path, name: str) -> str:
+    return build.input_hash(root, definition.load(root, name))
+
+
 def stale(root: Path) -> dict[str, tuple[str, str]]:
     """Images whose recorded build-input hash differs from their inputs now: name -> (locked, actual)."""
-    lock = read_lock(root)
+    lock = read_lock(root)["images"]
+    common = definition.load_common(root)
     out = {}
-    for name, entry in lock["images"].items():
-        actual = build_input_hash(root, name)
+    for name in sorted(set(lock) | set(definition.names(root))):
+        entry = lock.get(name, {})
+        actual = (
+            build.input_hash(root, definition.load(root, name, common))
+            if name in definition.names(root)
+            else "no definition"
+        )
         if entry.get("build_input_hash") != actual:
-            out[name] = (str(entry.get("build_input_hash")), actual)
+            out[name] = (str(entry.get("build_input_hash", "not in the lock")), actual)
     return out
 
 
@@ -129,25 +82,34 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write(root: Path) -> list[str]:
-    """Recompute every image's build-input hash; keep registry digests, which only builds write.
-
-    An image never built yet gets the placeholder digest `sha256:<build-input hash>` and
-    `digest_source: build-inputs`, so manifests are still pinned and every environment agrees.
-    """
+def record(root: Path, built: list[Built]) -> list[str]:
+    """Write the built images' digests into the lock and the release-images component; returns
+    the names whose digest changed."""
     lock = read_lock(root)
+    bases = build.read_base_lock(root)["bases"]
     changed = []
-    for name, entry in lock["images"].items():
-        actual = build_input_hash(root, name)
-        if entry.get("build_input_hash") != actual:
-            changed.append(name)
-            entry["build_input_hash"] = actual
-            if entry.get("digest_source", "build-inputs") == "build-inputs":
-                entry["digest"] = actual
-                entry["digest_source"] = "build-inputs"
-        entry["inputs"] = [p for p in input_files(root, name) if not p.startswith("pipelines/")] + sorted(
-            {"/".join(p.split("/")[:2]) for p in input_files(root, name) if p.startswith("pipelines/")}
-        )
+    for image in built:
+        spec = definition.load(root, image.name)
+        before = lock["images"].get(image.name, {})
+        if before.get("digest") != image.digest:
+            changed.append(image.name)
+        inputs = definition.input_files(root, spec)
+        lock["images"][image.name] = {
+            "repository": spec.repository,
+            "digest": image.digest,
+            "digest_source": "oci-build",
+            "build_input_hash": image.build_input_hash,
+            "base": {"packages": spec.base_key, "sha256": bases[spec.base_key]["sha256"]},
+            "layers": image.layers,
+            "size": image.size,
+            "inputs": sorted(
+                {p for p in inputs if not p.startswith("pipelines/")}
+                | {"/".join(p.split("/")[:2]) for p in inputs if p.startswith("pipelines/")}
+            ),
+        }
+    for name in set(lock["images"]) - set(definition.names(root)):
+        del lock["images"][name]
+        changed.append(name)
     _atomic_write(root / LOCK, json.dumps(lock, indent=2, sort_keys=True) + "\n")
     _atomic_write(root / COMPONENT, component(lock))
     return changed
@@ -157,16 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m parity.image_inputs", description=__doc__.splitlines()[0]
     )
-    parser.add_argument(
-        "--write", action="store_true", help="update the lock and the release-images component"
-    )
     parser.add_argument("--repo", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)
     try:
-        if args.write:
-            changed = write(args.repo)
-            print(f"updated: {', '.join(changed)}" if changed else "images.lock.json is up to date")
-            return 0
         problems = stale(args.repo)
     except BadInput as exc:
         print(f"parity: {exc}", file=sys.stderr)

@@ -28,6 +28,7 @@ NOT_SCANNED = (
     ".sha256",
     "lock/requirements/",
     "lock/images.lock.json",
+    "lock/images-base.lock.json",
     "lock/tools.lock.toml",
     "package-lock.yml",
 )
@@ -132,7 +133,7 @@ def scan_file(name: str, text: str, vocab: Vocabulary) -> list[LintFinding]:
             name, text, vocab, may_read_target_name=name.endswith("generate_schema_name.sql")
         )
         out += lint.text_literal_findings(name, text, vocab)
-    elif name.endswith((".yaml", ".yml", ".json", ".avsc", "Dockerfile", ".sh")) or "/scripts/" in f"/{name}":
+    elif name.endswith((".yaml", ".yml", ".json", ".avsc", ".toml", ".sh")) or "/scripts/" in f"/{name}":
         out += lint.text_literal_findings(name, text, vocab)
     return out
 

@@ -39,6 +39,7 @@ from parity.oci.definition import VENV, ImageDef, sha256_file
 BUILDER = "parity-oci/1"  # bump when the way layers are made changes: every cache key changes
 BASE_LOCK = Path("lock/images-base.lock.json")
 OUT = Path(".parity/images")
+INBOX = "/parity-wheels"  # inside the chroot only, removed with it
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 
 
@@ -71,7 +72,9 @@ def run(cmd: list[str], what: str, **kwargs: Any) -> subprocess.CompletedProcess
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode != 0:
         tail = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
-        raise ParityError(what, f"{Path(cmd[0]).name} exited {done.returncode}: {tail[:400]}", "See the output above")
+        raise ParityError(
+            what, f"{Path(cmd[0]).name} exited {done.returncode}: {tail[:400]}", "See the output above"
+        )
     return done
 
 
@@ -128,11 +131,15 @@ def mmdebstrap(image: ImageDef, out: Path) -> None:
     ]
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(common.source_date_epoch), "LC_ALL": "C.UTF-8"}
     if shutil.which("mmdebstrap") is None:
-        raise ParityError("mmdebstrap", "not installed", "Run devenv/bootstrap (it installs the pinned Debian tools)")
+        raise ParityError(
+            "mmdebstrap", "not installed", "Run devenv/bootstrap (it installs the pinned Debian tools)"
+        )
     run(cmd, f"base {image.base_key}", env=env)
 
 
-def base_tarball(root: Path, image: ImageDef, say: Say, fresh: bool = False, relock: bool = False) -> tuple[Path, str]:
+def base_tarball(
+    root: Path, image: ImageDef, say: Say, fresh: bool = False, relock: bool = False
+) -> tuple[Path, str]:
     """The image's base root filesystem tarball and its sha256, equal to the lock's or an error."""
     lock = read_base_lock(root)
     entry = lock["bases"].get(image.base_key)
@@ -231,8 +238,20 @@ def _build_python(root: Path, image: ImageDef, say: Say) -> Path:
         shutil.rmtree(scratch, ignore_errors=True)
         run([sys.executable, "-m", "venv", "--without-pip", str(scratch)], "build venv")
         run(
-            [sys.executable, "-m", "pip", "--python", str(scratch / "bin" / "python"), "install", "-q",
-             "--no-deps", "--require-hashes", "--disable-pip-version-check", "-r", str(requirements)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(scratch / "bin" / "python"),
+                "install",
+                "-q",
+                "--no-deps",
+                "--require-hashes",
+                "--disable-pip-version-check",
+                "-r",
+                str(requirements),
+            ],
             "build venv",
         )
         scratch.replace(env_dir)  # venv scripts hold the scratch path; only `python -m` is used
@@ -264,13 +283,27 @@ def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say
             req_file = Path(tmp) / "requirements.txt"
             req_file.write_text(
                 "".join(
-                    f"{r.name}=={r.version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes)) + "\n"
+                    f"{r.name}=={r.version} "
+                    + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes))
+                    + "\n"
                     for r in missing
                 )
             )
             run(
-                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes",
-                 "--disable-pip-version-check", "-d", str(Path(tmp) / "files"), "-r", str(req_file)],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--no-deps",
+                    "--require-hashes",
+                    "--disable-pip-version-check",
+                    "-d",
+                    str(Path(tmp) / "files"),
+                    "-r",
+                    str(req_file),
+                ],
                 f"image {image.name}: download",
             )
             for path in (Path(tmp) / "files").iterdir():
@@ -280,15 +313,17 @@ def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say
         say(f"downloaded {len(missing)} locked distribution(s) in {time.monotonic() - started:.1f}s")
     out: dict[str, Path] = {}
     for req in requirements:
-        path = find(req)
-        if path is None or sha256_file(path) not in req.hashes:
+        found = find(req)
+        if found is None or sha256_file(found) not in req.hashes:
             raise ParityError(
-                f"{req.name}=={req.version}", "no file matching the locked hashes", "Check the registry and the lock"
+                f"{req.name}=={req.version}",
+                "no file matching the locked hashes",
+                "Check the registry and the lock",
             )
-        if path.suffix == ".whl":
-            out[req.name] = path
+        if found.suffix == ".whl":
+            out[req.name] = found
             continue
-        target = built / sha256_file(path)
+        target = built / sha256_file(found)
         wheels = list(target.glob("*.whl")) if target.is_dir() else []
         if not wheels:
             started = time.monotonic()
@@ -296,8 +331,20 @@ def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say
             scratch = target.with_name(target.name + ".tmp")
             shutil.rmtree(scratch, ignore_errors=True)
             run(
-                [str(python), "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                 "--disable-pip-version-check", "--no-cache-dir", "-w", str(scratch), str(path)],
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "wheel",
+                    "-q",
+                    "--no-deps",
+                    "--no-build-isolation",
+                    "--disable-pip-version-check",
+                    "--no-cache-dir",
+                    "-w",
+                    str(scratch),
+                    str(found),
+                ],
                 f"{req.name}=={req.version}: build wheel",
                 env={**os.environ, "SOURCE_DATE_EPOCH": str(image.common.source_date_epoch)},
             )
@@ -363,7 +410,7 @@ def app_layer(
     started = time.monotonic()
     rootfs = scratch / "app-rootfs"
     _extract(base, rootfs)
-    inbox = rootfs / "tmp" / "parity-wheels"
+    inbox = rootfs / INBOX.lstrip("/")
     inbox.mkdir(parents=True)
     for path in [*wheels.values(), pip_wheel]:
         try:
@@ -373,7 +420,10 @@ def app_layer(
     from_wheel = [r for r in requirements if r.hashes.isdisjoint({sha256_file(wheels[r.name])})]
     hashed = [r for r in requirements if r not in from_wheel]
     (inbox / "hashed.txt").write_text(
-        "".join(f"{r.name}=={r.version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes)) + "\n" for r in hashed)
+        "".join(
+            f"{r.name}=={r.version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes)) + "\n"
+            for r in hashed
+        )
     )
     env = {
         "PATH": f"{VENV}/bin:/usr/bin:/bin",
@@ -383,18 +433,48 @@ def app_layer(
         "SOURCE_DATE_EPOCH": str(image.common.source_date_epoch),
         "PIP_NO_INPUT": "1",
     }
-    pip_cmd = [CHROOT, str(rootfs), f"{VENV}/bin/python", f"/tmp/parity-wheels/{pip_wheel.name}/pip", "install",
-               "-q", "--no-index", "--find-links", "/tmp/parity-wheels", "--no-deps", "--no-compile",
-               "--no-cache-dir", "--disable-pip-version-check"]
+    pip_cmd = [
+        CHROOT,
+        str(rootfs),
+        f"{VENV}/bin/python",
+        f"{INBOX}/{pip_wheel.name}/pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--find-links",
+        INBOX,
+        "--no-deps",
+        "--no-compile",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+    ]
     run([CHROOT, str(rootfs), "/usr/bin/python3", "-m", "venv", "--without-pip", VENV], "app layer", env=env)
-    run([*pip_cmd, "--require-hashes", "-r", "/tmp/parity-wheels/hashed.txt"], f"image {image.name}: pip", env=env)
+    run(
+        [*pip_cmd, "--require-hashes", "-r", f"{INBOX}/hashed.txt"],
+        f"image {image.name}: pip",
+        env=env,
+    )
     if from_wheel:  # wheels we built from hash-checked sdists (their own hash is not in the lock)
         run([*pip_cmd, *(f"{r.name}=={r.version}" for r in from_wheel)], f"image {image.name}: pip", env=env)
     site = f"{VENV}/lib/python3.11/site-packages"
     subprocess.run(  # files meant not to compile (templates, py2 test data) make it exit 1: harmless
-        [CHROOT, str(rootfs), f"{VENV}/bin/python", "-m", "compileall", "-q", "-q", "-j", "2",
-         "--invalidation-mode", "unchecked-hash", site],
-        env=env, capture_output=True, check=False,
+        [
+            CHROOT,
+            str(rootfs),
+            f"{VENV}/bin/python",
+            "-m",
+            "compileall",
+            "-q",
+            "-q",
+            "-j",
+            "2",
+            "--invalidation-mode",
+            "unchecked-hash",
+            site,
+        ],
+        env=env,
+        capture_output=True,
+        check=False,
     )
     venv_root = rootfs / VENV.lstrip("/")
     target = _layer_target(root, key, fresh, scratch)
@@ -403,7 +483,10 @@ def app_layer(
     blob = layout.write_layer(entries, target, image.common.source_date_epoch)
     _remember(target, blob)
     shutil.rmtree(rootfs)
-    say(f"app layer: {len(requirements)} packages installed in the image's Python, {time.monotonic() - started:.1f}s")
+    say(
+        f"app layer: {len(requirements)} packages installed in the image's Python, "
+        f"{time.monotonic() - started:.1f}s"
+    )
     return blob, target, len(requirements)
 
 
@@ -425,7 +508,11 @@ def jar_files(root: Path, image: ImageDef) -> list[tuple[str, Path]]:
         sha, name = line.split()
         path = source / name
         if not path.is_file() or sha256_file(path) != sha:
-            raise ParityError(f"image {image.name}", f"{path} is missing or differs from {image.jars}", "Run devenv/bootstrap")
+            raise ParityError(
+                f"image {image.name}",
+                f"{path} is missing or differs from {image.jars}",
+                "Run devenv/bootstrap",
+            )
         out.append((name, path))
     return sorted(out)
 
@@ -436,7 +523,9 @@ def files_layer(
     copies = definition.copied_files(root, image)
     jars = jar_files(root, image)
     parts = ["files", base_sha, (root / image.definition).read_text()]
-    parts += [f"{src}>{dst}:{sha256_file(root / src)}:{os.access(root / src, os.X_OK)}" for src, dst in copies]
+    parts += [
+        f"{src}>{dst}:{sha256_file(root / src)}:{os.access(root / src, os.X_OK)}" for src, dst in copies
+    ]
     parts += [f"jar:{name}:{sha256_file(path)}" for name, path in jars]
     key = _key(*parts)
     cached = _cached_layer(root, key, fresh)
@@ -537,7 +626,12 @@ def build(
         digest=digest,
         layout=out,
         layers=[
-            {"digest": layer.blob.digest, "diff_id": layer.blob.diff_id, "size": layer.blob.size, "role": role}
+            {
+                "digest": layer.blob.digest,
+                "diff_id": layer.blob.diff_id,
+                "size": layer.blob.size,
+                "role": role,
+            }
             for layer, role in zip(layers, ("base", "app", "files"), strict=True)
         ],
         seconds=time.monotonic() - started,

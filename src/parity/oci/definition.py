@@ -121,14 +121,14 @@ def _load(root: Path, relative: Path) -> dict[str, Any]:
 def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadInput(where, f"{key} must be a list of strings", f"Write {key} = [\"...\"]")
+        raise BadInput(where, f"{key} must be a list of strings", f'Write {key} = ["..."]')
     return tuple(value)
 
 
 def _text(data: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
     value = data.get(key, default)
     if not isinstance(value, str) or not value:
-        raise BadInput(where, f"{key} is missing or not a string", f"Set {key} = \"...\"")
+        raise BadInput(where, f"{key} is missing or not a string", f'Set {key} = "..."')
     return value
 
 

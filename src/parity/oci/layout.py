@@ -82,7 +82,9 @@ def write_layer(
     tmp = out.with_name(f".{out.name}.tmp")
     with tmp.open("wb") as raw:
         compressed = _Hashing(raw)
-        with gzip.GzipFile(fileobj=compressed, mode="wb", compresslevel=GZIP_LEVEL, mtime=0, filename="") as gz:
+        with gzip.GzipFile(
+            fileobj=compressed, mode="wb", compresslevel=GZIP_LEVEL, mtime=0, filename=""
+        ) as gz:
             plain = _Hashing(gz)  # type: ignore[arg-type]  # GzipFile is a BinaryIO
             with tarfile.open(fileobj=plain, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
                 seen: dict[tuple[int, int], str] = {}
@@ -106,7 +108,7 @@ def _add(
         tar.addfile(info)
     elif stat.S_ISLNK(st.st_mode):
         info.type = tarfile.SYMTYPE
-        info.linkname = os.readlink(path)
+        info.linkname = str(path.readlink())
         tar.addfile(info)
     elif stat.S_ISREG(st.st_mode):
         key = (st.st_dev, st.st_ino)
@@ -129,7 +131,9 @@ def compress_tar(source: Path, out: Path) -> Blob:
     plain = hashlib.sha256()
     with source.open("rb") as src, tmp.open("wb") as raw:
         compressed = _Hashing(raw)
-        with gzip.GzipFile(fileobj=compressed, mode="wb", compresslevel=GZIP_LEVEL, mtime=0, filename="") as gz:  # type: ignore[arg-type]
+        with gzip.GzipFile(
+            fileobj=compressed, mode="wb", compresslevel=GZIP_LEVEL, mtime=0, filename=""
+        ) as gz:
             while chunk := src.read(CHUNK):
                 plain.update(chunk)
                 gz.write(chunk)

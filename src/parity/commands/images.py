@@ -1,0 +1,169 @@
+"""`parity images build|verify|run`: the workload images, reproducible from locked inputs only."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from parity import image_inputs
+from parity.errors import FINDINGS, OK, BadInput
+from parity.invariants import values_of
+from parity.oci import build as builder
+from parity.oci import definition, layout
+from parity.oci import run as runner
+from parity.output import emit_json, table
+from parity.rendering import render
+
+
+def _selected(root: Path, names: Sequence[str]) -> list[definition.ImageDef]:
+    common = definition.load_common(root)
+    known = definition.names(root)
+    for name in names:
+        if name not in known:
+            raise BadInput(f"image {name}", "not defined", f"Choose one of: {', '.join(known)}")
+    return [definition.load(root, name, common) for name in (names or known)]
+
+
+def _say(name: str) -> builder.Say:
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {name}: {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+def build(
+    root: Path,
+    names: Sequence[str],
+    *,
+    fresh: bool,
+    lock: bool,
+    update_base: bool,
+    out: Path | None,
+    output_format: str,
+) -> int:
+    images = _selected(root, names)
+    locked = image_inputs.read_lock(root)["images"]
+    results = []
+    for image in images:
+        target = (out or root / builder.OUT) / image.name
+        results.append(
+            builder.build(root, image, target, fresh=fresh, relock_base=update_base, say=_say(image.name))
+        )
+    changed = image_inputs.record(root, results) if lock else []
+    rows = []
+    for built in results:
+        same = locked.get(built.name, {}).get("digest") == built.digest
+        status = "locked" if lock else ("= lock" if same else "differs from lock")
+        rows.append([built.name, built.digest, _mib(built.size), f"{built.seconds:.1f}s", status])
+    if output_format == "json":
+        emit_json(
+            {
+                "images": [
+                    {
+                        "name": b.name,
+                        "digest": b.digest,
+                        "size": b.size,
+                        "seconds": round(b.seconds, 2),
+                        "layout": str(b.layout),
+                        "layers": b.layers,
+                    }
+                    for b in results
+                ],
+                "lock_changed": changed,
+            }
+        )
+    else:
+        table(["image", "digest", "size", "time", "status"], rows)
+        if lock:
+            print(f"{image_inputs.LOCK}: {', '.join(changed) + ' updated' if changed else 'unchanged'}")
+        elif any(row[-1] != "= lock" for row in rows):
+            print("the lock differs: `parity images build --lock` records these digests", file=sys.stderr)
+    return OK
+
+
+def verify(root: Path, names: Sequence[str], output_format: str) -> int:
+    """Rebuild from scratch (no layer cache, base re-made by mmdebstrap) and compare with the lock."""
+    images = _selected(root, names)
+    locked = image_inputs.read_lock(root)["images"]
+    problems: list[str] = []
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="parity-verify-") as tmp:
+        for image in images:
+            built = builder.build(root, image, Path(tmp) / image.name, fresh=True, say=_say(image.name))
+            entry = locked.get(image.name)
+            if entry is None:
+                problems.append(f"{image.name}: not in {image_inputs.LOCK}. Run scripts/lock-images")
+                rows.append([image.name, built.digest, "-", "NOT LOCKED"])
+                continue
+            if built.digest == entry["digest"]:
+                rows.append([image.name, built.digest, f"{built.seconds:.1f}s", "reproduced"])
+                continue
+            rows.append([image.name, built.digest, f"{built.seconds:.1f}s", "DIFFERS"])
+            problems.append(
+                f"{image.name}: rebuilt {built.digest} != locked {entry['digest']}: "
+                + _where(root, image.name, entry, built)
+            )
+    if output_format == "json":
+        emit_json(
+            {
+                "ok": not problems,
+                "images": [dict(zip(("name", "digest", "time", "status"), r, strict=True)) for r in rows],
+                "problems": problems,
+            }
+        )
+    else:
+        table(["image", "rebuilt digest", "time", "status"], rows)
+        for problem in problems:
+            print(f"parity images verify: {problem}", file=sys.stderr)
+    return FINDINGS if problems else OK
+
+
+def _where(root: Path, name: str, entry: dict[str, object], built: builder.Built) -> str:
+    """The first differing layer, and in it the first differing file when the locked build is here."""
+    local = root / builder.OUT / name
+    if local.is_dir() and layout.read_manifest(local)[0] == entry["digest"]:
+        return layout.first_difference(local, built.layout)
+    locked_layers = entry.get("layers")
+    if isinstance(locked_layers, list):
+        for i, (old, new) in enumerate(zip(locked_layers, built.layers, strict=False)):
+            if old.get("diff_id") != new["diff_id"]:
+                return (
+                    f"layer {i} ({new['role']}) content differs (diff_id {new['diff_id'][:19]}... != locked "
+                    f"{str(old.get('diff_id'))[:19]}...); build the locked commit with `parity images build` "
+                    "to see the first differing file"
+                )
+    return "the image config differs (entrypoint, env, user or labels)"
+
+
+def run(
+    root: Path,
+    name: str,
+    command: Sequence[str],
+    *,
+    runtime: str,
+    env_items: Sequence[str],
+    values_env: str | None,
+    volumes: Sequence[str],
+    entrypoint: str | None,
+) -> int:
+    (image,) = _selected(root, [name])
+    env = values_of(render(root, values_env, validate=False).resources) if values_env else {}
+    env.update(runner.parse_env(env_items))
+    runner.check_volumes(volumes)
+    target = root / builder.OUT / name
+    locked = image_inputs.read_lock(root)["images"].get(name, {}).get("digest")
+    if not target.is_dir() or layout.read_manifest(target)[0] != locked:
+        builder.build(root, image, target, say=_say(name))  # cached layers: seconds when unchanged
+    tool = runtime if runtime != "auto" else ("podman" if shutil.which("podman") else "runc")
+    go = runner.run_podman if tool == "podman" else runner.run_runc
+    return go(root, target, command, env, volumes, entrypoint)
