@@ -1,27 +1,18 @@
+"""Which image a change makes stale: the build-input hash follows exactly what the definition reads."""
+
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import pytest
 
 from parity import image_inputs
-
-
-def test_copy_sources_skip_other_stages_and_flags() -> None:
-    dockerfile = (
-        "FROM x AS jars\nCOPY devenv/maven/spark/pom.xml /build/pom.xml\nFROM y\n"
-        "COPY --from=jars /jars /opt/jars\nCOPY --chown=1:1 pipelines/common \\\n  pipelines/spark /opt/\n"
-    )
-    assert image_inputs.copy_sources(dockerfile) == [
-        "devenv/maven/spark/pom.xml",
-        "pipelines/common",
-        "pipelines/spark",
-    ]
+from parity.oci import definition
 
 
 @pytest.mark.parametrize(
-    ("path", "ignored"),
+    ("path", "excluded"),
     [
         ("pipelines/dags/__pycache__/x.pyc", True),
         ("pipelines/dbt/seeds/customers.csv", True),
@@ -30,25 +21,58 @@ def test_copy_sources_skip_other_stages_and_flags() -> None:
         ("pipelines/dags/finance_month_end_close.py", False),
     ],
 )
-def test_dockerignore_patterns(repo_root: Path, path: str, ignored: bool) -> None:
-    patterns = image_inputs.ignore_patterns((repo_root / ".dockerignore").read_text())
-    assert image_inputs.ignored(path, patterns) is ignored
+def test_exclude_patterns(repo_root: Path, path: str, excluded: bool) -> None:
+    common = definition.load_common(repo_root)
+    assert definition.excluded(path, common.exclude) is excluded
 
 
 def test_repository_lock_is_fresh(repo_root: Path) -> None:
     assert image_inputs.stale(repo_root) == {}
+    lock = image_inputs.read_lock(repo_root)["images"]
+    assert {entry["digest_source"] for entry in lock.values()} == {"oci-build"}
 
 
-def test_changed_input_makes_exactly_that_image_stale_until_relocked(repo_root: Path, tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    for part in ("images", "lock", "pipelines", "devenv/maven", "k8s/components"):
-        shutil.copytree(repo_root / part, repo / part, ignore=shutil.ignore_patterns("__pycache__", "target"))
-    shutil.copy2(repo_root / ".dockerignore", repo / ".dockerignore")
-    dag = repo / "pipelines/dags/lake_compaction.py"
-    dag.write_text(dag.read_text() + "\n# a change\n")
-    stale = image_inputs.stale(repo)
-    assert list(stale) == ["airflow"]
-    assert image_inputs.main(["--repo", str(repo)]) == 1
-    assert image_inputs.write(repo) == ["airflow"]
-    assert image_inputs.stale(repo) == {}
-    assert image_inputs.main(["--repo", str(repo)]) == 0
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "stale"),
+    [
+        (
+            "pipelines/dags/lake_compaction.py",
+            '"revenue-daily"]',
+            '"revenue-daily", "fraud-features"]',
+            ["airflow"],
+        ),
+        ("lock/requirements/streaming.txt", "jmespath==1.1.0", "jmespath==1.0.1", ["streaming"]),
+        ("pipelines/common/platform_settings.py", '"""', '"""\n', ["airflow", "spark", "streaming"]),
+        ("images/dbt/image.toml", 'DBT_SEND_ANONYMOUS_USAGE_STATS = "false"', 'X = "1"', ["dbt"]),
+        ("lock/spark-jars.lock", "\n", "\n# re-resolved\n", ["spark"]),
+        ("images/common.toml", "1767225600", "1767225601", ["airflow", "dbt", "spark", "streaming"]),
+    ],
+)
+def test_a_change_makes_exactly_the_images_reading_it_stale(
+    repo_copy: Path, path: str, old: str, new: str, stale: list[str]
+) -> None:
+    _edit(repo_copy / path, old, new)
+    assert sorted(image_inputs.stale(repo_copy)) == stale
+    assert image_inputs.main(["--repo", str(repo_copy)]) == 1
+
+
+def test_a_re_pinned_base_makes_its_images_stale(repo_copy: Path) -> None:
+    lock_path = repo_copy / "lock/images-base.lock.json"
+    lock = json.loads(lock_path.read_text())
+    lock["bases"]["openjdk-17-jre-headless+procps+python3"]["sha256"] = "0" * 64
+    lock_path.write_text(json.dumps(lock))
+    assert sorted(image_inputs.stale(repo_copy)) == ["spark"]
+
+
+def test_files_the_definition_excludes_change_nothing(repo_copy: Path) -> None:
+    (repo_copy / "pipelines/dags/__pycache__").mkdir(exist_ok=True)
+    (repo_copy / "pipelines/dags/__pycache__/x.cpython-311.pyc").write_bytes(b"\0")
+    (repo_copy / "pipelines/dbt/target").mkdir(exist_ok=True)
+    (repo_copy / "pipelines/dbt/target/manifest.json").write_text("{}")
+    assert image_inputs.stale(repo_copy) == {}

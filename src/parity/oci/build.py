@@ -43,6 +43,11 @@ INBOX = "/parity-wheels"  # inside the chroot only, removed with it
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 
 
+# Bases re-made by mmdebstrap in this process: a fresh build of several images that share a
+# base proves it reproducible once, not once per image.
+_REMADE: set[str] = set()
+
+
 class BaseMoved(ParityError):
     exit_code = FINDINGS
 
@@ -151,7 +156,7 @@ def base_tarball(
         )
     store = cache_dir(root) / "bases"
     store.mkdir(parents=True, exist_ok=True)
-    if entry is not None and not fresh and not relock:
+    if entry is not None and not relock and (not fresh or entry["sha256"] in _REMADE):
         cached = store / f"{entry['sha256']}.tar"
         if cached.is_file():
             return cached, entry["sha256"]
@@ -179,6 +184,7 @@ def base_tarball(
                 "and commit the new lock",
             )
         tmp.replace(store / f"{sha}.tar")
+        _REMADE.add(sha)
     finally:
         tmp.unlink(missing_ok=True)
     say(f"base {image.base_key}: mmdebstrap {time.monotonic() - started:.1f}s, sha256 {sha[:12]}")
