@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,9 @@ def mmdebstrap(image: ImageDef, out: Path) -> None:
         f"--include={','.join(image.packages)}",
         "--mode=root",
         "--format=tar",
+        # ca-certificates-java stamps each cacerts entry with the install time: normalise it.
+        f'--customize-hook={shlex.quote(sys.executable)} -m parity.oci.jks "$1/etc/ssl/certs/java/cacerts" '
+        f"{common.source_date_epoch}",
         common.suite,
         str(out),
         *common.apt_sources,
