@@ -37,7 +37,7 @@ from parity.kustomize import devenv
 from parity.oci import definition, layout
 from parity.oci.definition import VENV, ImageDef, sha256_file
 
-BUILDER = "parity-oci/1"  # bump when the way layers are made changes: every cache key changes
+BUILDER = "parity-oci/2"  # bump when the way layers are made changes: every cache key changes
 BASE_LOCK = Path("lock/images-base.lock.json")
 OUT = Path(".parity/images")
 INBOX = "/parity-wheels"  # inside the chroot only, removed with it
@@ -442,6 +442,9 @@ def app_layer(
         "PYTHONHASHSEED": "0",
         "SOURCE_DATE_EPOCH": str(image.common.source_date_epoch),
         "PIP_NO_INPUT": "1",
+        # Nothing may write a timestamp-based .pyc on the way (site imports .pth hooks such as
+        # setuptools' _distutils_hack at every start); compileall -f below writes them all.
+        "PYTHONDONTWRITEBYTECODE": "1",
     }
     pip_cmd = [
         CHROOT,
@@ -474,6 +477,7 @@ def app_layer(
             f"{VENV}/bin/python",
             "-m",
             "compileall",
+            "-f",
             "-q",
             "-q",
             "-j",
