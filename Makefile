@@ -21,7 +21,8 @@ lint: bootstrap
 test: lint
 	PATH="$(CURDIR)/.devenv/bin:$(CURDIR)/$(TOOL):$$PATH" $(TOOL)/pytest
 
-## bench: check/render/diff at 1x and 5x against dyff; lint; gate all on the full platform
+## bench: check/render/diff at 1x and 5x against dyff; lint; gate all; image builds cold/warm against umoci
 bench: bootstrap
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_check
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_gates
+	.devenv/venvs/tool/bin/python -m benchmarks.bench_images

@@ -75,7 +75,7 @@ def dists_in_layer(layer: Path) -> dict[str, str]:
             if in_site and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
                 handle = tar.extractfile(member)
                 text = handle.read().decode() if handle else ""
-                fields = dict(re.findall(r"^(Name|Version): (.*)$", text, re.M))
+                fields = dict(re.findall(r"^(Name|Version): (.*?)\r?$", text, re.M))
                 out[normalise(fields["Name"])] = fields["Version"]
     return out
 
@@ -83,7 +83,7 @@ def dists_in_layer(layer: Path) -> dict[str, str]:
 def dists_in_venv(venv: Path) -> dict[str, str]:
     out = {}
     for metadata in venv.glob("lib/python3.11/site-packages/*.dist-info/METADATA"):
-        fields = dict(re.findall(r"^(Name|Version): (.*)$", metadata.read_text(), re.M))
+        fields = dict(re.findall(r"^(Name|Version): (.*?)\r?$", metadata.read_text(), re.M))
         out[normalise(fields["Name"])] = fields["Version"]
     return out
 
