@@ -99,8 +99,15 @@ def test_requirements_need_hashes() -> None:
         + "\n"
         'baz[extra]==2.0 ; python_version >= "3.8" \\\n    --hash=sha256:' + "c" * 64 + "\n"
     )
+    text += 'colorama==0.4.6; sys_platform == "win32" or platform_system == "Windows" \\\n'
+    text += "    --hash=sha256:" + "d" * 64 + "\n"
     parsed = parse_requirements(text)
-    assert [(r.name, r.version, len(r.hashes)) for r in parsed] == [("foo-bar", "1.2", 2), ("baz", "2.0", 1)]
+    assert [(r.name, r.version, len(r.hashes), r.applies()) for r in parsed] == [
+        ("foo-bar", "1.2", 2, True),
+        ("baz", "2.0", 1, True),
+        ("colorama", "0.4.6", 1, False),
+    ]
+    assert parsed[1].marker == 'python_version >= "3.8"'
     with pytest.raises(BadInput, match="has no --hash"):
         parse_requirements("qux==1.0\n")
 

@@ -32,6 +32,20 @@ NOT_SCANNED = (
     "lock/tools.lock.toml",
     "package-lock.yml",
 )
+# Outside git (a copied tree), what .gitignore keeps out of git stays out of the scan: the
+# toolchain, build outputs (image layouts, evidence) and caches.
+UNTRACKED_DIRS = frozenset(
+    {
+        ".devenv",
+        ".git",
+        ".parity",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".hypothesis",
+    }
+)
 ENV_VALUES_COMPONENT = Path("k8s/components/env-values/kustomization.yaml")
 BASE_KUSTOMIZATION = Path("k8s/base/kustomization.yaml")
 
@@ -46,7 +60,7 @@ def tracked_files(root: Path, paths: list[Path]) -> list[str]:
             p.relative_to(root).as_posix()
             for b in bases
             for p in ([b] if b.is_file() else b.rglob("*"))
-            if p.is_file() and ".devenv" not in p.parts and ".git" not in p.parts
+            if p.is_file() and not UNTRACKED_DIRS.intersection(p.relative_to(root).parts)
         ]
     return sorted(n for n in names if (root / n).is_file())
 

@@ -37,16 +37,17 @@ from parity.kustomize import devenv
 from parity.oci import definition, layout
 from parity.oci.definition import VENV, ImageDef, sha256_file
 
-BUILDER = "parity-oci/2"  # bump when the way layers are made changes: every cache key changes
+BUILDER = "parity-oci/3"  # bump when the way layers are made changes: every cache key changes
 BASE_LOCK = Path("lock/images-base.lock.json")
 OUT = Path(".parity/images")
 INBOX = "/parity-wheels"  # inside the chroot only, removed with it
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 
 
-# Bases re-made by mmdebstrap in this process: a fresh build of several images that share a
-# base proves it reproducible once, not once per image.
+# Bases re-made by mmdebstrap (or whose cached tarball was hashed) in this process: a fresh build
+# of several images that share a base proves it reproducible once, not once per image.
 _REMADE: set[str] = set()
+_RELOCKED: set[str] = set()  # base keys `--update-base` pinned anew in this process
 
 
 class BaseMoved(ParityError):
@@ -160,9 +161,13 @@ def base_tarball(
         )
     store = cache_dir(root) / "bases"
     store.mkdir(parents=True, exist_ok=True)
-    if entry is not None and not relock and (not fresh or entry["sha256"] in _REMADE):
+    if image.base_key in _RELOCKED or (
+        entry is not None and not relock and (not fresh or entry["sha256"] in _REMADE)
+    ):
+        entry = read_base_lock(root)["bases"][image.base_key] if image.base_key in _RELOCKED else entry
         cached = store / f"{entry['sha256']}.tar"
-        if cached.is_file():
+        if cached.is_file() and (entry["sha256"] in _REMADE or sha256_file(cached) == entry["sha256"]):
+            _REMADE.add(entry["sha256"])  # checked once per process
             return cached, entry["sha256"]
     started = time.monotonic()
     tmp = store / f".{image.name}.{os.getpid()}.tar"
@@ -179,6 +184,7 @@ def base_tarball(
                 "mmdebstrap": mmdebstrap_version(),
             }
             _atomic_json(root / BASE_LOCK, lock)
+            _RELOCKED.add(image.base_key)
         elif sha != entry["sha256"]:
             raise BaseMoved(
                 f"base {image.base_key}",
@@ -215,24 +221,51 @@ def mmdebstrap_version() -> str:
 # --- locked Python packages ---------------------------------------------------------------------
 
 
+# The interpreter every image runs (Debian bookworm's python3), for PEP 508 markers.
+IMAGE_PYTHON = {
+    "implementation_name": "cpython",
+    "implementation_version": "3.11.2",
+    "os_name": "posix",
+    "platform_machine": "x86_64",
+    "platform_python_implementation": "CPython",
+    "platform_system": "Linux",
+    "python_full_version": "3.11.2",
+    "python_version": "3.11",
+    "sys_platform": "linux",
+}
+
+
 @dataclass(frozen=True)
 class Requirement:
     name: str
     version: str
     hashes: frozenset[str]
+    marker: str = ""
+
+    def applies(self) -> bool:
+        """Whether the image's Python installs it (`; sys_platform == "win32"` ones it does not)."""
+        if not self.marker:
+            return True
+        from packaging.markers import Marker
+
+        return Marker(self.marker).evaluate(dict(IMAGE_PYTHON))
 
 
 def parse_requirements(text: str) -> list[Requirement]:
     out = []
     for logical in text.replace("\\\n", " ").splitlines():
-        line = logical.split("#", 1)[0].strip() if not logical.lstrip().startswith("--hash") else logical
-        match = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;]+)", line.strip())
+        if logical.lstrip().startswith("#"):
+            continue
+        match = re.match(
+            r"^\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;]+)\s*(;\s*(.*?))?\s*(--hash|$)", logical
+        )
         if not match:
             continue
         hashes = frozenset(re.findall(r"--hash=sha256:([0-9a-f]{64})", logical))
         if not hashes:
             raise BadInput("requirements", f"{match.group(1)} has no --hash", "Export the lock with hashes")
-        out.append(Requirement(match.group(1).lower().replace("_", "-"), match.group(3), hashes))
+        name = match.group(1).lower().replace("_", "-")
+        out.append(Requirement(name, match.group(3), hashes, (match.group(5) or "").strip()))
     return out
 
 
@@ -407,7 +440,7 @@ def app_layer(
 ) -> tuple[layout.Blob, Path, int]:
     """/opt/venv with the lock group installed by the image's Python in a chroot of the base."""
     requirements_text = (root / image.requirements).read_text()
-    requirements = parse_requirements(requirements_text)
+    requirements = [r for r in parse_requirements(requirements_text) if r.applies()]
     build_reqs = (root / image.common.build_requirements).read_text()
     key = _key("app", base_sha, requirements_text, build_reqs, str(image.common.source_date_epoch))
     cached = _cached_layer(root, key, fresh)
