@@ -85,7 +85,8 @@ def build(
     else:
         table(["image", "digest", "size", "time", "status"], rows)
         if lock:
-            print(f"{image_inputs.LOCK}: {', '.join(changed) + ' updated' if changed else 'unchanged'}")
+            news = f"new digest for {', '.join(changed)}" if changed else "no digest changed"
+            print(f"{image_inputs.LOCK}: recorded ({news})")
         elif any(row[-1] != "= lock" for row in rows):
             print("the lock differs: `parity images build --lock` records these digests", file=sys.stderr)
     return OK
