@@ -167,4 +167,4 @@ def run(
         builder.build(root, image, target, say=_say(name))  # cached layers: seconds when unchanged
     tool = runtime if runtime != "auto" else ("podman" if shutil.which("podman") else "runc")
     go = runner.run_podman if tool == "podman" else runner.run_runc
-    return go(root, target, command, env, volumes, entrypoint)
+    return go(root, target, runner.Run(command, env, volumes, entrypoint))

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from parity.errors import BadInput, ParityError
@@ -67,41 +68,36 @@ def podman_load(root: Path, image_layout: Path) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Run:
+    """What to run in the container, the same for podman and runc."""
+
+    command: Sequence[str]  # arguments for the entrypoint (the image's Cmd when empty)
+    env: dict[str, str]
+    volumes: Sequence[str]  # HOST:CONTAINER[:ro]
+    entrypoint: str | None = None
+    timeout: float | None = None
+
+
 def _ref(image_layout: Path) -> str:
     index = json.loads((image_layout / "index.json").read_text())
     return str(index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])
 
 
-def run_podman(
-    root: Path,
-    image_layout: Path,
-    command: Sequence[str],
-    env: dict[str, str],
-    volumes: Sequence[str],
-    entrypoint: str | None,
-    timeout: float | None = None,
-) -> int:
+def run_podman(root: Path, image_layout: Path, how: Run) -> int:
     image = podman_load(root, image_layout)
     cmd = [_need("podman"), "run", "--rm", "--network", "host", "--pull", "never"]
-    for key, value in sorted(env.items()):
+    for key, value in sorted(how.env.items()):
         cmd += ["--env", f"{key}={value}"]
-    for volume in volumes:
+    for volume in how.volumes:
         cmd += ["--volume", volume]
-    if entrypoint is not None:
-        cmd += ["--entrypoint", json.dumps([entrypoint])]
-    cmd += [image, *command]
-    return subprocess.run(cmd, env=_podman_env(root), timeout=timeout, check=False).returncode
+    if how.entrypoint is not None:
+        cmd += ["--entrypoint", json.dumps([how.entrypoint])]
+    cmd += [image, *how.command]
+    return subprocess.run(cmd, env=_podman_env(root), timeout=how.timeout, check=False).returncode
 
 
-def run_runc(
-    root: Path,
-    image_layout: Path,
-    command: Sequence[str],
-    env: dict[str, str],
-    volumes: Sequence[str],
-    entrypoint: str | None,
-    timeout: float | None = None,
-) -> int:
+def run_runc(root: Path, image_layout: Path, how: Run) -> int:
     """umoci unpacks the image into a throw-away bundle; runc runs it (no terminal, host network)."""
     umoci, runc = _need("umoci"), _need("runc")
     _, _, config = layout.read_manifest(image_layout)
@@ -113,10 +109,10 @@ def run_runc(
         spec = json.loads((bundle / "config.json").read_text())
         process = spec["process"]
         process["terminal"] = False
-        argv = [entrypoint] if entrypoint is not None else list(image_config.get("Entrypoint") or [])
-        process["args"] = argv + (list(command) if command else list(image_config.get("Cmd") or []))
+        argv = [how.entrypoint] if how.entrypoint is not None else list(image_config.get("Entrypoint") or [])
+        process["args"] = argv + (list(how.command) if how.command else list(image_config.get("Cmd") or []))
         merged = dict(item.split("=", 1) for item in process.get("env", []))
-        merged.update(env)
+        merged.update(how.env)
         process["env"] = [f"{k}={v}" for k, v in merged.items()]
         process["rlimits"] = [
             {"type": "RLIMIT_NOFILE", "hard": 20000, "soft": 20000},
@@ -136,7 +132,7 @@ def run_runc(
             if resolv.exists()
             else []
         )
-        for volume in volumes:
+        for volume in how.volumes:
             source, _, destination = volume.partition(":")
             destination, _, mode = destination.partition(":")
             options = ["rbind", "ro" if mode == "ro" else "rw"]
@@ -146,7 +142,7 @@ def run_runc(
         name = f"parity-{Path(tmp).name}"
         try:
             return subprocess.run(
-                [runc, "run", "--bundle", str(bundle), name], timeout=timeout, check=False
+                [runc, "run", "--bundle", str(bundle), name], timeout=how.timeout, check=False
             ).returncode
         finally:
             subprocess.run([runc, "delete", "--force", name], capture_output=True, check=False)
