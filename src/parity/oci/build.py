@@ -603,11 +603,11 @@ def files_layer(
     (etc / "group").write_text(group + f"{user.name}:x:{user.uid}:\n")
     home = stage / user.home.lstrip("/")
     home.mkdir(parents=True, exist_ok=True)
-    for path in [stage, *stage.rglob("*")]:
+    for path in [stage, *stage.rglob("*")]:  # modes independent of the umask that made them
         if path.is_dir() and not path.is_symlink():
             path.chmod(0o755)
-        elif path.name in {"passwd", "group"} and path.parent == etc:
-            path.chmod(0o644)
+        elif path.is_file():
+            path.chmod(0o755 if path.stat().st_mode & 0o111 else 0o644)
     home_name = user.home.lstrip("/")
 
     def owner(name: str) -> tuple[int, int]:
