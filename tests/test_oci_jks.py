@@ -23,6 +23,26 @@ def keytool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([KEYTOOL, *args], capture_output=True, text=True, timeout=120, check=True)
 
 
+def key_pair(store: Path, alias: str, store_type: str, password: str) -> None:
+    keytool(
+        "-genkeypair",
+        "-storetype",
+        store_type,
+        "-keystore",
+        str(store),
+        "-storepass",
+        password,
+        "-alias",
+        alias,
+        "-dname",
+        f"CN={alias}",
+        "-keyalg",
+        "EC",
+        "-validity",
+        "3650",
+    )
+
+
 def trusted_store(tmp_path: Path, name: str, aliases: list[str]) -> Path:
     """A JKS with trusted-certificate entries added in the given order, one second apart."""
     store = tmp_path / name
@@ -30,21 +50,7 @@ def trusted_store(tmp_path: Path, name: str, aliases: list[str]) -> Path:
         cert = tmp_path / f"{alias}.pem"
         if not cert.exists():
             keys = tmp_path / f"{alias}.p12"
-            keytool(
-                "-genkeypair",
-                "-keystore",
-                str(keys),
-                "-storepass",
-                "secret1",
-                "-alias",
-                alias,
-                "-dname",
-                f"CN={alias}",
-                "-keyalg",
-                "EC",
-                "-validity",
-                "3650",
-            )
+            key_pair(keys, alias, "PKCS12", "secret1")
             keytool(
                 "-exportcert",
                 "-rfc",
@@ -89,20 +95,6 @@ def test_same_certificates_same_bytes_and_keytool_still_reads_them(tmp_path: Pat
 def test_missing_store_is_left_alone_and_keys_are_refused(tmp_path: Path) -> None:
     assert jks.normalise(tmp_path / "absent", 1) is False
     keys = tmp_path / "keys.jks"
-    keytool(
-        "-genkeypair",
-        "-storetype",
-        "JKS",
-        "-keystore",
-        str(keys),
-        "-storepass",
-        jks.PASSWORD,
-        "-alias",
-        "k",
-        "-dname",
-        "CN=k",
-        "-keyalg",
-        "EC",
-    )
+    key_pair(keys, "k", "JKS", jks.PASSWORD)
     with pytest.raises(ValueError, match="only trusted-certificate entries"):
         jks.normalise(keys, 1)

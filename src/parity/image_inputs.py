@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity.errors import BadInput
 from parity.oci import build, definition
+from parity.output import write_atomic
 
 if TYPE_CHECKING:
     from parity.oci.build import Built
@@ -45,12 +46,13 @@ def stale(root: Path) -> dict[str, tuple[str, str]]:
     """Images whose recorded build-input hash differs from their inputs now: name -> (locked, actual)."""
     lock = read_lock(root)["images"]
     common = definition.load_common(root)
+    defined = definition.names(root)
     out = {}
-    for name in sorted(set(lock) | set(definition.names(root))):
+    for name in sorted(set(lock) | set(defined)):
         entry = lock.get(name, {})
         actual = (
             build.input_hash(root, definition.load(root, name, common))
-            if name in definition.names(root)
+            if name in defined
             else "no definition"
         )
         if entry.get("build_input_hash") != actual:
@@ -74,12 +76,6 @@ def component(lock: dict[str, Any]) -> str:
         ]
     lines += ["configurations:", "  - image-fields.yaml", ""]
     return "\n".join(lines)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def record(root: Path, built: list[Built]) -> list[str]:
@@ -110,8 +106,8 @@ def record(root: Path, built: list[Built]) -> list[str]:
     for name in set(lock["images"]) - set(definition.names(root)):
         del lock["images"][name]
         changed.append(name)
-    _atomic_write(root / LOCK, json.dumps(lock, indent=2, sort_keys=True) + "\n")
-    _atomic_write(root / COMPONENT, component(lock))
+    write_atomic(root / LOCK, json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    write_atomic(root / COMPONENT, component(lock))
     return changed
 
 

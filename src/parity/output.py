@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 
@@ -13,6 +14,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: TextIO 
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
     for line in (headers, ["-" * w for w in widths], *rows):
         print("  ".join(str(cell).ljust(w) for cell, w in zip(line, widths, strict=False)).rstrip(), file=out)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file whole or not at all: readers never see it half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def emit_json(document: Any, stream: TextIO | None = None) -> None:

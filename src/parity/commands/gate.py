@@ -24,7 +24,7 @@ from parity.errors import FINDINGS, OK, BadInput, ParityError
 from parity.gate_dags import GateFinding
 from parity.invariants import values_of
 from parity.kustomize import devenv
-from parity.output import emit_json
+from parity.output import emit_json, write_atomic
 from parity.policy import Policy
 from parity.rendering import render
 from parity.sample_run import workload_env
@@ -35,10 +35,7 @@ EVIDENCE = Path(".parity/evidence")
 
 
 def _write_evidence(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def probe_dags(root: Path, values: dict[str, str]) -> dict[str, Any]:

@@ -35,7 +35,9 @@ from typing import Any
 from parity.errors import FINDINGS, BadInput, ParityError
 from parity.kustomize import devenv
 from parity.oci import definition, layout
-from parity.oci.definition import VENV, ImageDef, sha256_file
+from parity.oci.definition import VENV, ImageDef
+from parity.output import write_atomic
+from parity.toolcheck import read_checksums, sha256_file
 
 BUILDER = "parity-oci/3"  # bump when the way layers are made changes: every cache key changes
 BASE_LOCK = Path("lock/images-base.lock.json")
@@ -101,12 +103,6 @@ def read_base_lock(root: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise BadInput(str(BASE_LOCK), f"not valid JSON (line {exc.lineno})", "Restore it from git") from None
     return data
-
-
-def _atomic_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
 
 
 def dpkg_packages(tarball: Path) -> dict[str, str]:
@@ -183,7 +179,7 @@ def base_tarball(
                 "packages": packages,
                 "mmdebstrap": mmdebstrap_version(),
             }
-            _atomic_json(root / BASE_LOCK, lock)
+            write_atomic(root / BASE_LOCK, json.dumps(lock, indent=2, sort_keys=True) + "\n")
             _RELOCKED.add(image.base_key)
         elif sha != entry["sha256"]:
             raise BaseMoved(
@@ -250,6 +246,10 @@ class Requirement:
 
         return Marker(self.marker).evaluate(dict(IMAGE_PYTHON))
 
+    def pinned(self) -> str:
+        """The requirement line pip takes with --require-hashes (marker already evaluated)."""
+        return f"{self.name}=={self.version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(self.hashes))
+
 
 def parse_requirements(text: str) -> list[Requirement]:
     out = []
@@ -301,8 +301,11 @@ def _build_python(root: Path, image: ImageDef, say: Say) -> Path:
     return python
 
 
-def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say: Say) -> dict[str, Path]:
-    """name -> wheel for every requirement, each file checked against the lock's hashes.
+def wheelhouse(
+    root: Path, image: ImageDef, requirements: list[Requirement], say: Say
+) -> dict[str, tuple[Path, bool]]:
+    """name -> (wheel, built from its sdist) for every requirement, each downloaded file checked
+    once against the lock's hashes (the download store keeps each file in a folder named by it).
 
     Wheels come straight from the registry; a package published only as an sdist (pyspark) is
     built once into a wheel by the pinned setuptools, from the hash-checked sdist.
@@ -324,14 +327,7 @@ def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say
         started = time.monotonic()
         with tempfile.TemporaryDirectory(dir=cache_dir(root)) as tmp:
             req_file = Path(tmp) / "requirements.txt"
-            req_file.write_text(
-                "".join(
-                    f"{r.name}=={r.version} "
-                    + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes))
-                    + "\n"
-                    for r in missing
-                )
-            )
+            req_file.write_text("".join(r.pinned() + "\n" for r in missing))
             run(
                 [
                     sys.executable,
@@ -354,19 +350,19 @@ def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say
                 (store / sha).mkdir(exist_ok=True)
                 shutil.move(str(path), store / sha / path.name)
         say(f"downloaded {len(missing)} locked distribution(s) in {time.monotonic() - started:.1f}s")
-    out: dict[str, Path] = {}
+    out: dict[str, tuple[Path, bool]] = {}
     for req in requirements:
         found = find(req)
-        if found is None or sha256_file(found) not in req.hashes:
+        if found is None or sha256_file(found) != found.parent.name:
             raise ParityError(
                 f"{req.name}=={req.version}",
                 "no file matching the locked hashes",
                 "Check the registry and the lock",
             )
         if found.suffix == ".whl":
-            out[req.name] = found
+            out[req.name] = (found, False)
             continue
-        target = built / sha256_file(found)
+        target = built / found.parent.name
         wheels = list(target.glob("*.whl")) if target.is_dir() else []
         if not wheels:
             started = time.monotonic()
@@ -395,7 +391,7 @@ def wheelhouse(root: Path, image: ImageDef, requirements: list[Requirement], say
             scratch.replace(target)
             wheels = list(target.glob("*.whl"))
             say(f"built {wheels[0].name} from its locked sdist in {time.monotonic() - started:.1f}s")
-        out[req.name] = wheels[0]
+        out[req.name] = (wheels[0], True)
     return out
 
 
@@ -449,25 +445,20 @@ def app_layer(
         return *cached, len(requirements)
     wheels = wheelhouse(root, image, requirements, say)
     pip = [p for p in parse_requirements(build_reqs) if p.name == "pip"]
-    pip_wheel = wheelhouse(root, image, pip, say)["pip"]
+    pip_wheel = wheelhouse(root, image, pip, say)["pip"][0]
     started = time.monotonic()
     rootfs = scratch / "app-rootfs"
     _extract(base, rootfs)
     inbox = rootfs / INBOX.lstrip("/")
     inbox.mkdir(parents=True)
-    for path in [*wheels.values(), pip_wheel]:
+    for path in [*(wheel for wheel, _ in wheels.values()), pip_wheel]:
         try:
             os.link(path, inbox / path.name)
         except OSError:
             shutil.copyfile(path, inbox / path.name)
-    from_wheel = [r for r in requirements if r.hashes.isdisjoint({sha256_file(wheels[r.name])})]
+    from_wheel = [r for r in requirements if wheels[r.name][1]]
     hashed = [r for r in requirements if r not in from_wheel]
-    (inbox / "hashed.txt").write_text(
-        "".join(
-            f"{r.name}=={r.version} " + " ".join(f"--hash=sha256:{h}" for h in sorted(r.hashes)) + "\n"
-            for r in hashed
-        )
-    )
+    (inbox / "hashed.txt").write_text("".join(r.pinned() + "\n" for r in hashed))
     env = {
         "PATH": f"{VENV}/bin:/usr/bin:/bin",
         "HOME": "/nonexistent",
@@ -537,22 +528,24 @@ def app_layer(
     return blob, target, len(requirements)
 
 
-def _base_file(base: Path, name: str) -> str:
-    with tarfile.open(base) as tar:
-        member = tar.extractfile(f"./{name}")
-        return member.read().decode() if member else ""
+def _base_files(base: Path, *names: str) -> list[str]:
+    """The text of a few files of the base tarball, in one pass over it."""
+    wanted = {f"./{name}": "" for name in names}
+    with tarfile.open(base, mode="r|") as tar:
+        for member in tar:
+            if member.name in wanted:
+                handle = tar.extractfile(member)
+                wanted[member.name] = handle.read().decode() if handle else ""
+    return list(wanted.values())
 
 
-def jar_files(root: Path, image: ImageDef) -> list[tuple[str, Path]]:
-    """(file name, path) of the locked jars, each checked against its sha256 in the lock."""
+def jar_files(root: Path, image: ImageDef) -> list[tuple[str, Path, str]]:
+    """(file name, path, sha256) of the locked jars, each checked once against the lock."""
     if not image.jars:
         return []
     source = devenv(root) / image.jars_dir
     out = []
-    for line in (root / image.jars).read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        sha, name = line.split()
+    for name, sha in sorted(read_checksums(root / image.jars).items()):
         path = source / name
         if not path.is_file() or sha256_file(path) != sha:
             raise ParityError(
@@ -560,8 +553,8 @@ def jar_files(root: Path, image: ImageDef) -> list[tuple[str, Path]]:
                 f"{path} is missing or differs from {image.jars}",
                 "Run devenv/bootstrap",
             )
-        out.append((name, path))
-    return sorted(out)
+        out.append((name, path, sha))
+    return out
 
 
 def files_layer(
@@ -573,7 +566,7 @@ def files_layer(
     parts += [
         f"{src}>{dst}:{sha256_file(root / src)}:{os.access(root / src, os.X_OK)}" for src, dst in copies
     ]
-    parts += [f"jar:{name}:{sha256_file(path)}" for name, path in jars]
+    parts += [f"jar:{name}:{sha}" for name, _, sha in jars]
     key = _key(*parts)
     cached = _cached_layer(root, key, fresh)
     if cached:
@@ -587,7 +580,7 @@ def files_layer(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / src, target)
         target.chmod(0o755 if os.access(root / src, os.X_OK) else 0o644)
-    for name, path in jars:
+    for name, path, _ in jars:
         target = stage / "opt" / "spark-jars" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -597,8 +590,7 @@ def files_layer(
     user = image.user
     etc = stage / "etc"
     etc.mkdir()
-    passwd = _base_file(base, "etc/passwd")
-    group = _base_file(base, "etc/group")
+    passwd, group = _base_files(base, "etc/passwd", "etc/group")
     (etc / "passwd").write_text(passwd + f"{user.name}:x:{user.uid}:{user.uid}::{user.home}:/bin/sh\n")
     (etc / "group").write_text(group + f"{user.name}:x:{user.uid}:\n")
     home = stage / user.home.lstrip("/")

@@ -4,7 +4,6 @@ reads nothing else but the lock files they name."""
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -233,11 +232,3 @@ def input_files(root: Path, image: ImageDef) -> list[str]:
     if image.jars:
         files.add(image.jars)
     return sorted(files)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
