@@ -18,7 +18,8 @@ from pathlib import Path
 
 from benchmarks.scale import scale
 from parity import kustomize, rendering
-from parity.commands.lint import NOT_SCANNED, tracked_files
+from parity.devenv import binary
+from parity.lint.repository import NOT_SCANNED, tracked_files
 from parity.diffing import diff
 from parity.invariants import classify
 from parity.manifest import normalise, parse_documents
@@ -67,7 +68,7 @@ def measure(repo: Path, label: str, repeat: int, work: Path) -> list[str]:
         files[env].write_text(kustomize.build(repo, env)[0])
     policy_text = (repo / "parity.toml").read_text()
     ours = median_seconds(lambda: parity_diff(files["staging"], files["prod"], policy_text), repeat)
-    dyff_bin = str(kustomize.binary(repo, "dyff"))
+    dyff_bin = str(binary(repo, "dyff"))
     theirs = median_seconds(
         lambda: subprocess.run(
             [

@@ -16,19 +16,34 @@ from parity.compat.jsonschema import backward_compatible, changes
 from tests.conftest import DEVENV, ROOT
 
 
-def _vectors() -> Path | None:
-    """../shared/vectors beside the checkout; CI may clone elsewhere on this machine, so also look
-    up the tree, at PARITY_VECTORS, and at the workplace's /work/shared/vectors."""
+def _origin_checkout() -> Path | None:
+    """The checkout this one was cloned from, when it is on this machine (CI clones main)."""
+    done = subprocess.run(
+        ["git", "config", "--get", "remote.origin.url"], cwd=ROOT, capture_output=True, text=True
+    )
+    url = done.stdout.strip().removeprefix("file://")
+    return (ROOT / url).resolve() if done.returncode == 0 and url and "://" not in url else None
+
+
+def _vectors() -> Path:
+    """../shared/vectors beside this checkout or the checkout it was cloned from (never an
+    absolute path of this machine), or $PARITY_VECTORS. Absent vectors fail the suite: a
+    conformance test that skips proves nothing."""
     candidates = [Path(p) for p in [os.environ.get("PARITY_VECTORS", "")] if p]
-    candidates += [parent / "shared" / "vectors" for parent in ROOT.parents]
-    candidates.append(Path("/work/shared/vectors"))
-    return next((c for c in candidates if (c / "confluent").is_dir()), None)
+    origin = _origin_checkout()
+    for checkout in (ROOT, *([origin] if origin else [])):
+        candidates += [parent / "shared" / "vectors" for parent in checkout.parents]
+    found = next((c for c in candidates if (c / "confluent").is_dir()), None)
+    if found is None:
+        tried = ", ".join(str(c) for c in candidates[:4])
+        raise pytest.UsageError(
+            f"conformance vectors not found (tried {tried}, ...): put ../shared/vectors beside the "
+            "checkout or set PARITY_VECTORS"
+        )
+    return found
 
 
 VECTORS = _vectors()
-pytestmark = pytest.mark.skipif(
-    VECTORS is None, reason="../shared/vectors (external conformance data) is absent"
-)
 CONFLUENT = [
     "diff-schema-examples.json",
     "diff-schema-examples-2020-12.json",
@@ -43,8 +58,6 @@ def load(path: Path) -> Any:
 
 
 def confluent_cases() -> list[tuple[str, dict[str, Any]]]:
-    if VECTORS is None:
-        return []
     return [
         (f"{name}#{i}", case)
         for name in CONFLUENT
@@ -113,7 +126,7 @@ def test_karapace_agreement_and_every_disagreement_explained(capsys: pytest.Capt
 def test_avro_vectors_with_the_images_avro(capsys: pytest.CaptureFixture[str]) -> None:
     cases = json.loads((VECTORS / "avro-reader-writer-compatibility.json").read_text())
     done = subprocess.run(
-        [DEVENV / "venvs/streaming/bin/python", ROOT / "src/parity/probes/avro_probe.py"],
+        [DEVENV / "venvs/streaming/bin/python", ROOT / "src/parity/gates/probes/avro_probe.py"],
         input=json.dumps([{"reader": c["reader"], "writer": c["writer"]} for c in cases]),
         capture_output=True,
         text=True,

@@ -15,7 +15,7 @@ MARTS = Path("pipelines/dbt/models/marts")
 
 
 def gate(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, set[tuple[str, str]], dict]:
-    evidence = repo / "schema.json"
+    evidence = repo.parent / "evidence" / "schema.json"
     code = cli.main(["gate", "schema", "--repo", str(repo), "--against", "HEAD", "--evidence", str(evidence)])
     capsys.readouterr()
     document = json.loads(evidence.read_text())

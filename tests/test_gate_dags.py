@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from parity import cli, gate_dags
+from parity import cli
+from parity.gates import dags as gate_dags
 
 pytestmark = pytest.mark.integration
 

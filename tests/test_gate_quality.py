@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from parity import cli, gate_quality
+import yaml
+
+from parity import cli
+from parity.gates import quality as gate_quality
 
 SPEC = {
     "as_of": "2026-05-01",
@@ -35,7 +38,7 @@ GOOD = {
 
 
 def rules(tables: dict) -> set[tuple[str, str]]:
-    return {(f.subject, f.rule) for f in gate_quality.check(SPEC, tables)}
+    return {(f.subject, f.rule) for f in gate_quality.check(gate_quality.parse_spec(yaml.safe_dump(SPEC)), tables)}
 
 
 def test_clean_tables_pass() -> None:
@@ -110,7 +113,7 @@ def test_gate_all_runs_every_gate_and_writes_one_evidence_file(
 
 
 def test_spark_output_against_dbt_source_types() -> None:
-    from parity import gate_sources
+    from parity.gates import sources as gate_sources
 
     sources = {
         "balances": {

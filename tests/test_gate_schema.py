@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-from parity import cli, gate_schema
+from parity import cli
+from parity.gates import schema as gate_schema
 
 pytestmark = pytest.mark.integration
 
 
 def gate(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, set[tuple[str, str]]]:
-    evidence = repo / "schema.json"
+    evidence = Path(tempfile.mkdtemp(prefix="parity-evidence-")) / "schema.json"  # never in the work tree
     code = cli.main(["gate", "schema", "--repo", str(repo), "--evidence", str(evidence)])
     capsys.readouterr()
     return code, {(f["subject"], f["rule"]) for f in json.loads(evidence.read_text())["findings"]}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from parity.oci import definition, layout
-from parity.oci.build import parse_requirements
+from parity.oci.requirements import parse_requirements
 from tests.conftest import DEVENV, ROOT
 
 pytestmark = pytest.mark.integration

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from parity import lint
+from parity.findings import Finding
 from parity.lint import Vocabulary
 
 VOCAB = Vocabulary(
@@ -11,7 +12,7 @@ VOCAB = Vocabulary(
 )
 
 
-def rules(findings: list[lint.LintFinding]) -> list[tuple[int, str]]:
+def rules(findings: list[Finding]) -> list[tuple[int, str]]:
     return [(f.line, f.rule) for f in findings]
 
 

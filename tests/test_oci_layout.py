@@ -13,7 +13,7 @@ import pytest
 from parity.cli import main
 from parity.errors import BadInput
 from parity.oci import definition, layout
-from parity.oci.build import parse_requirements
+from parity.oci.requirements import parse_requirements
 
 EPOCH = 1767225600
 
@@ -148,3 +148,21 @@ def test_run_rejects_bad_env_and_volumes(repo_copy: Path, capsys: pytest.Capture
     assert "--env NOEQUALS: not KEY=VALUE" in capsys.readouterr().err
     assert main(["images", "run", "dbt", "--volume", "relative:/x", "--repo", str(repo_copy)]) == 2
     assert "--volume relative:/x" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "line", ["-e git+https://example.invalid/pkg.git#egg=pkg", "foo>=1.0 --hash=sha256:" + "a" * 64, "bar"]
+)
+def test_a_requirement_line_it_cannot_read_is_bad_input_not_dropped(line: str) -> None:
+    with pytest.raises(BadInput, match=r"requirements:2: not a pinned requirement"):
+        parse_requirements("# header\n" + line + "\n")
+
+
+def test_every_locked_requirements_file_parses_whole(repo_root: Path) -> None:
+    for path in sorted((repo_root / "lock/requirements").glob("*.txt")):
+        lines = [
+            line
+            for line in path.read_text().replace("\\\n", " ").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        assert len(parse_requirements(path.read_text(), path.name)) == len(lines), path.name

@@ -34,7 +34,7 @@ def test_bad_rule_names_the_line_it_starts_on() -> None:
     text = (
         MINIMAL + '\n[[allow]]\nid = "a"\npaths = ["x"]\nreason = "r"\n\n[[allow]]\nid = "b"\npaths = "x"\n'
     )
-    with pytest.raises(BadInput, match=r"^parity.toml:9: an \[\[allow\]\] rule needs"):
+    with pytest.raises(BadInput, match=r"^parity.toml:11: `allow\[1\].paths` must be a list"):
         policy_module.parse(text)
 
 

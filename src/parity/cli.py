@@ -9,9 +9,9 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from parity import __version__, policy
+from parity import __version__, loaders, policy
 from parity.commands import check, diff, doctor, gate, images, lint, render
-from parity.errors import BAD_INPUT, INTERNAL, BadInput, ParityError
+from parity.errors import BAD_INPUT, INTERNAL, ParityError
 from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
 
@@ -144,10 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_policy(root: Path) -> Policy:
-    path = root / POLICY_FILE
-    if not path.is_file():
-        raise BadInput(POLICY_FILE, "missing", "Add the policy file at the repository root")
-    return policy.parse(path.read_text())
+    return policy.parse(
+        loaders.read_text(root / POLICY_FILE, POLICY_FILE, "Add the policy file at the repository root")
+    )
 
 
 def _dispatch(args: argparse.Namespace) -> int:

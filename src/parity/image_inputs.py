@@ -17,8 +17,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parity import loaders
 from parity.errors import BadInput
 from parity.oci import build, definition
+from parity.oci.base import read_base_lock
 from parity.output import write_atomic
 
 if TYPE_CHECKING:
@@ -29,13 +31,20 @@ COMPONENT = Path("k8s/components/release-images/kustomization.yaml")
 
 
 def read_lock(root: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((root / LOCK).read_text())
-    except FileNotFoundError:
-        raise BadInput(str(LOCK), "missing", "Run scripts/lock-images") from None
-    except json.JSONDecodeError as exc:
-        raise BadInput(str(LOCK), f"not valid JSON (line {exc.lineno})", "Fix it or regenerate it") from None
-    return data
+    """lock/images.lock.json, the one way it is read: {"images": {name: {"repository", "digest",
+    "build_input_hash", ...}}}; a malformed lock is bad input (exit 2) naming the field."""
+    text = loaders.read_text(root / LOCK, str(LOCK), "Run scripts/lock-images")
+    document = loaders.Fields(loaders.parse_json(text, str(LOCK)), str(LOCK), text)
+    for name, entry in document.tables("images").items():
+        entry.string("repository")
+        if not entry.string("digest").startswith("sha256:"):
+            raise entry.error(f"images.{name}.digest", "must be a sha256: digest")
+        entry.string("build_input_hash")
+    return dict(document.data)
+
+
+def locked_images(root: Path) -> dict[str, dict[str, Any]]:
+    return dict(read_lock(root)["images"])
 
 
 def build_input_hash(root: Path, name: str) -> str:
@@ -82,7 +91,7 @@ def record(root: Path, built: list[Built]) -> list[str]:
     """Write the built images' digests into the lock and the release-images component; returns
     the names whose digest changed."""
     lock = read_lock(root)
-    bases = build.read_base_lock(root)["bases"]
+    bases = read_base_lock(root)["bases"]
     changed = []
     for image in built:
         spec = definition.load(root, image.name)

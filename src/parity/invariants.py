@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from parity.diffing import Difference, flatten
+from parity.findings import Finding
 from parity.manifest import Identity, Resource
 from parity.policy import Policy
 
@@ -15,13 +15,10 @@ IMAGE_IN_TEXT = re.compile(r"""image:\s*["']?([^"'\s]+)""")
 VALUES_CONFIGMAP = "platform-values"
 
 
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    env: str  # an environment, or "a->b" for a pair
-    resource: str  # Kind/name, or a file for repository-level rules
-    path: str
-    message: str
+def violation(rule: str, scope: str, subject: str, path: str, message: str) -> Finding:
+    """A parity violation: `scope` is an environment or a pair ("a->b"), `subject` a Kind/name or a
+    file for repository-level rules, `path` the field inside it."""
+    return Finding(subject, rule, message, scope=scope, path=path)
 
 
 def image_refs(resource: Resource) -> Iterator[tuple[str, str]]:
@@ -46,7 +43,7 @@ def check_images(
             repository, _, digest = image.partition("@")
             if not digest.startswith("sha256:"):
                 out.append(
-                    Finding(
+                    violation(
                         "image-by-digest",
                         env,
                         str(identity),
@@ -57,7 +54,7 @@ def check_images(
                 continue
             if repository not in by_repository:
                 out.append(
-                    Finding(
+                    violation(
                         "image-in-lock",
                         env,
                         str(identity),
@@ -69,7 +66,7 @@ def check_images(
             name, locked = by_repository[repository]
             if digest != locked:
                 out.append(
-                    Finding(
+                    violation(
                         "image-matches-lock",
                         env,
                         str(identity),
@@ -89,7 +86,7 @@ def check_values_keys(values: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
         for path in sorted(union - present):
             holders = ", ".join(sorted(e for e, k in keys.items() if path in k))
             out.append(
-                Finding(
+                violation(
                     "same-values-keys",
                     env,
                     f"overlays/{env}/values.yaml",
@@ -122,7 +119,7 @@ def check_cross_env(
                 and theirs.get(key) == value
             ):
                 out.append(
-                    Finding(
+                    violation(
                         "no-cross-env-identifiers",
                         env,
                         f"ConfigMap/{VALUES_CONFIGMAP}",
@@ -149,7 +146,7 @@ def check_cross_env(
                 for match in pattern.finditer(value):
                     other, key = needles[match.group(0)]
                     out.append(
-                        Finding(
+                        violation(
                             "no-cross-env-identifiers",
                             env,
                             str(identity),
@@ -172,7 +169,7 @@ def check_spark_jars(
                 jar = value.rsplit("/", 1)[-1]
                 if jar not in locked_jars:
                     out.append(
-                        Finding(
+                        violation(
                             "spark-jars-locked",
                             env,
                             str(identity),
@@ -196,11 +193,11 @@ def classify(
         elif d.resource_only_on_one_side:
             side = pair.split("->")[0 if d.right is None else 1]
             violations.append(
-                Finding("same-resource-set", pair, str(d.identity), "", f"exists only in {side}")
+                violation("same-resource-set", pair, str(d.identity), "", f"exists only in {side}")
             )
         else:
             violations.append(
-                Finding(
+                violation(
                     "not-allowed",
                     pair,
                     str(d.identity),

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.kustomize import binary, devenv
+from parity.devenv import binary, locate
 
 KUBERNETES_VERSION = "1.34.0"
 
@@ -21,7 +21,7 @@ class Invalid:
 
 
 def locations(root: Path) -> list[str]:
-    schemas = devenv(root) / "schemas"
+    schemas = locate(root) / "schemas"
     return [
         f"{schemas}/kubernetes/{{{{ .NormalizedKubernetesVersion }}}}-standalone{{{{ .StrictSuffix }}}}"
         "/{{ .ResourceKind }}{{ .KindSuffix }}.json",

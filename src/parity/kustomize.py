@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from parity.errors import BadInput, ParityError
+from parity.devenv import binary
+from parity.errors import BadInput
 from parity.manifest import parse_documents
-
-
-def devenv(root: Path) -> Path:
-    return Path(os.environ.get("PARITY_DEVENV", root / ".devenv"))
-
-
-def binary(root: Path, name: str) -> Path:
-    path = devenv(root) / "bin" / name
-    if not path.is_file():
-        raise ParityError(name, f"{path} is missing", "Run devenv/bootstrap")
-    return path
 
 
 def overlay_dir(root: Path, env: str) -> Path:

@@ -1,18 +1,16 @@
 """parity.toml as data: promotion path, allowed differences, invariants, approvals. Pure.
 
-Errors name the file and line: TOML syntax errors carry it; for a bad `[[allow]]` entry the
-line is where that entry starts.
+Errors name the file, the line where it is known, and the field (parity.loaders).
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
+from parity import loaders
 from parity.diffing import Difference
 from parity.errors import BadInput
 
@@ -88,96 +86,51 @@ class Policy:
             )
 
 
-def _line_of(text: str, marker: str, occurrence: int) -> int:
-    seen = 0
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip() == marker:
-            if seen == occurrence:
-                return number
-            seen += 1
-    return 0
-
-
-def _fail(text: str, what: str, marker: str = "", occurrence: int = 0) -> BadInput:
-    line = _line_of(text, marker, occurrence) if marker else 0
-    where = f"{POLICY_FILE}:{line}" if line else POLICY_FILE
-    return BadInput(where, what, f"Fix {POLICY_FILE}")
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
 def parse(text: str) -> Policy:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"at line (\d+)", str(exc))
-        where = f"{POLICY_FILE}:{line.group(1)}" if line else POLICY_FILE
-        raise BadInput(where, f"not valid TOML: {exc}", f"Fix the syntax in {POLICY_FILE}") from None
-    path = data.get("promotion", {}).get("path")
-    if not _strings(path) or len(path) < 2 or len(set(path)) != len(path):
-        raise _fail(text, "[promotion] path must list two or more distinct environments", "[promotion]")
+    """parity.toml as a Policy; any syntax or shape error is BadInput naming the line and field."""
+    data = loaders.Fields(loaders.parse_toml(text, POLICY_FILE), POLICY_FILE, text)
+    path = data.table("promotion").strings("path")
+    if len(path) < 2 or len(set(path)) != len(path):
+        raise data.error("promotion.path", "must list two or more distinct environments")
     mirrors: dict[str, str] = {}
-    for env, table in data.get("environments", {}).items():
-        original = table.get("mirrors") if isinstance(table, dict) else None
+    for env, table in data.tables("environments", {}).items():
+        original = table.string("mirrors")
         if original not in path:
-            raise _fail(
-                text,
-                f"environments.{env}.mirrors must name an environment on the promotion path",
-                f"[environments.{env}]",
-            )
-        mirrors[env] = str(original)
+            raise table.error(f"environments.{env}.mirrors", "must name an environment on the promotion path")
+        mirrors[env] = original
     rules = []
-    for index, entry in enumerate(data.get("allow", [])):
-        ok = (
-            isinstance(entry, dict)
-            and isinstance(entry.get("id"), str)
-            and _strings(entry.get("paths"))
-            and entry.get("paths")
-            and isinstance(entry.get("reason"), str)
-            and entry.get("reason")
-        )
-        if not ok:
-            raise _fail(
-                text, "an [[allow]] rule needs id, paths (list of globs) and a reason", "[[allow]]", index
-            )
+    for index, entry in enumerate(data.get("allow", list, [])):
+        rule = loaders.Fields(entry, POLICY_FILE, text, f"allow[{index}]")
+        paths = rule.strings("paths")
+        if not paths:
+            raise rule.error(f"allow[{index}].paths", "must list at least one path glob")
         rules.append(
             AllowRule(
-                entry["id"],
-                str(entry.get("kind", "*")),
-                str(entry.get("name", "*")),
-                tuple(entry["paths"]),
-                entry["reason"],
+                rule.string("id"),
+                rule.string("kind", "*"),
+                rule.string("name", "*"),
+                tuple(paths),
+                rule.string("reason"),
             )
         )
     if len({r.id for r in rules}) != len(rules):
-        raise _fail(text, "two [[allow]] rules share an id")
-    invariants = data.get("invariants", {})
-    shared = invariants.get("shared_values", [])
-    if not _strings(shared):
-        raise _fail(text, "invariants.shared_values must be a list of value keys", "[invariants]")
-    minimum = invariants.get("identifier_min_length", 6)
-    if not isinstance(minimum, int) or minimum < 1:
-        raise _fail(text, "invariants.identifier_min_length must be a positive integer", "[invariants]")
+        raise data.error("allow", "has two rules with the same id")
+    invariants = data.table("invariants", {})
+    shared = invariants.strings("shared_values", [])
+    minimum = invariants.get("identifier_min_length", int, 6)
+    if minimum < 1:
+        raise invariants.error("invariants.identifier_min_length", "must be a positive integer")
     approvals = {}
-    for env, table in data.get("approvals", {}).items():
-        required = table.get("required") if isinstance(table, dict) else None
-        if not isinstance(required, int) or required < 0:
-            raise _fail(text, f"approvals.{env}.required must be a whole number", f"[approvals.{env}]")
-        approvals[env] = Approvals(required, bool(table.get("separation_of_duties", True)))
-    dags = data.get("gates", {}).get("dags", {})
-    budget = dags.get("budget_seconds", 2.0)
-    if (
-        not isinstance(budget, int | float)
-        or budget <= 0
-        or not _strings(dags.get("pools", []))
-        or not _strings(dags.get("connections", []))
-    ):
-        raise _fail(
-            text, "gates.dags needs budget_seconds > 0 and lists of pools and connections", "[gates.dags]"
-        )
+    for env, table in data.tables("approvals", {}).items():
+        required = table.get("required", int)
+        if required < 0:
+            raise table.error(f"approvals.{env}.required", "must be zero or more")
+        approvals[env] = Approvals(required, table.get("separation_of_duties", bool, True))
+    dags = data.table("gates", {}).table("dags", {})
+    budget = dags.get("budget_seconds", (int, float), 2.0)
+    if budget <= 0:
+        raise dags.error("gates.dags.budget_seconds", "must be more than 0")
     dag_gate = DagGate(
-        float(budget), frozenset(dags.get("pools", [])), frozenset(dags.get("connections", []))
+        float(budget), frozenset(dags.strings("pools", [])), frozenset(dags.strings("connections", []))
     )
     return Policy(tuple(path), mirrors, tuple(rules), frozenset(shared), minimum, approvals, dag_gate)

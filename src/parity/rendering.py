@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from parity import kubeconform, kustomize
-from parity.errors import BadInput
+from parity import kubeconform, kustomize, loaders
+from parity.diffing import flatten
 from parity.manifest import Identity, Resource, normalise
 
 VALUES_FILE = "values.yaml"
@@ -43,20 +41,18 @@ def render(root: Path, env: str, validate: bool = True) -> Rendered:
     return render_all(root, [env], validate)[env]
 
 
+def parse_values(text: str, source: str) -> dict[str, Any]:
+    """An overlay's values.yaml (kind/metadata/spec): the spec, whose leaves are scalars."""
+    document = loaders.Fields(loaders.parse_yaml(text, source), source, text)
+    spec = document.table("spec")
+    for key, leaf in flatten(dict(spec.data)).items():
+        if not isinstance(leaf, str | int | float | bool) or leaf is None:
+            raise spec.error(f"spec.{key}", f"must be a string, number or boolean, not {type(leaf).__name__}")
+    return dict(spec.data)
+
+
 def read_values(root: Path, env: str) -> dict[str, Any]:
-    path = root / "overlays" / env / VALUES_FILE
     source = f"overlays/{env}/{VALUES_FILE}"
-    try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise BadInput(source, "missing", "Every overlay needs its values file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise BadInput(
-            f"{source}:{mark.line + 1}" if mark else source, "YAML syntax error", "Fix the YAML"
-        ) from None
-    if not isinstance(document, dict) or not isinstance(document.get("spec"), dict):
-        raise BadInput(
-            source, "is not a PlatformValues document with a spec", "Keep the kind/metadata/spec layout"
-        )
-    return dict(document["spec"])
+    return parse_values(
+        loaders.read_text(root / source, source, "Every overlay needs its values file"), source
+    )

@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from parity.diffing import Difference
-from parity.invariants import Finding, show
+from parity.findings import Finding
+from parity.invariants import show
 from parity.policy import Policy
 
 RED, GREEN, DIM, RESET = "\033[31m", "\033[32m", "\033[2m", "\033[0m"
@@ -19,14 +20,10 @@ def colour(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def finding_dict(f: Finding) -> dict[str, str]:
-    return {"rule": f.rule, "env": f.env, "resource": f.resource, "path": f.path, "message": f.message}
-
-
 def finding_line(f: Finding, paint: bool) -> str:
-    where = f"{f.resource} {f.path}".strip()
+    where = f"{f.subject} {f.path or (f'line {f.line}' if f.line else '')}".strip()
     head = f"{RED}VIOLATION{RESET}" if paint else "VIOLATION"
-    return f"{head} [{f.rule}] {f.env}: {where}: {f.message}"
+    return f"{head} [{f.rule}] {f.scope}: {where}: {f.message}"
 
 
 def difference_dict(d: Difference, policy: Policy) -> dict[str, Any]:

@@ -107,6 +107,17 @@ def kafka_properties(workdir: Path, port: int, controller_port: int) -> str:
     )
 
 
+def cluster_id(random: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A KRaft cluster id as Kafka's own `Uuid.randomUuid()` makes one: 16 random bytes in URL-safe
+    base64, never starting with '-'. One in 64 random ids does start with '-', and the storage
+    tool's argument parser then reads `-t -xyz...` as an unknown option and the format fails:
+    that, not the machine's load, was the broker's intermittent "storage format failed"."""
+    while True:
+        text = base64.urlsafe_b64encode(random()).decode().rstrip("=")
+        if not text.startswith("-") and text != "AAAAAAAAAAAAAAAAAAAAAA":
+            return text
+
+
 def start_kafka(devenv: Path, workdir: Path, timeout: float = 90) -> Service:
     """Format a single-node KRaft log dir and start the locked Kafka broker."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -114,12 +125,12 @@ def start_kafka(devenv: Path, workdir: Path, timeout: float = 90) -> Service:
     config = workdir / "server.properties"
     config.write_text(kafka_properties(workdir, port, controller_port))
     log = workdir / "kafka.log"
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     fmt = _java(
-        devenv, "kafka", "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), log=log
+        devenv, "kafka", "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(config), log=log
     )
     if fmt.wait(timeout=120) != 0:
-        raise StackError("kafka", "storage format failed", f"See {log}")
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-5:])
+        raise StackError("kafka", "storage format failed", f"See {log}:\n{tail}")
     process = _java(devenv, "kafka", "kafka.Kafka", str(config), log=log)
     service = Service("kafka", f"127.0.0.1:{port}", process, log)
     return _wait(service, _port_open(port), timeout)
@@ -139,7 +150,13 @@ def start_localstack(
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": str(workdir / "state"),
         "LOCALSTACK_CLI": "0",
-        "DISABLE_EVENTS": "1",  # no analytics calls to the internet
+        # Hermetic: nothing beyond loopback. No analytics events, no download of its TLS test
+        # certificate from api.localstack.cloud, no DNS server (which would look for an upstream
+        # resolver), no infrastructure downloads.
+        "DISABLE_EVENTS": "1",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DNS_ADDRESS": "0",
+        "SKIP_INFRA_DOWNLOADS": "1",
     }
     with log.open("ab") as out:
         process = subprocess.Popen(

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from parity.devenv import locate
+from parity.loaders import load_checksums
 from parity.toolchain import (
     CrdSchemaTool,
     DebianTool,
@@ -53,8 +55,7 @@ class Context:
 
     @classmethod
     def for_repo(cls, root: Path, toolchain: Toolchain) -> Context:
-        devenv = Path(os.environ.get("PARITY_DEVENV", root / ".devenv"))
-        return cls(root=root, devenv=devenv, toolchain=toolchain)
+        return cls(root=root, devenv=locate(root), toolchain=toolchain)
 
 
 def sha256_file(path: Path) -> str:
@@ -89,14 +90,8 @@ def _run(command: Iterable[str], env: dict[str, str] | None = None) -> tuple[int
 
 
 def read_checksums(path: Path) -> dict[str, str]:
-    """`sha256  filename` lines (sha256sum format); '#' starts a comment."""
-    sums: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            digest, name = line.split(None, 1)
-            sums[name.strip()] = digest
-    return sums
+    """`sha256  filename` lines; a malformed line is bad input naming the file and line."""
+    return load_checksums(path, str(path))
 
 
 def locked_python_version(root: Path, venv: Venv, distribution: str) -> str:

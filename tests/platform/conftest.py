@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from parity.sample_run import workload_env  # noqa: F401 - re-exported for the platform tests
+from parity.gates.workloads import workload_env  # noqa: F401 - re-exported for the platform tests
 from parity.stack import Service, start_fakesnow, start_kafka, start_localstack
 
 ROOT = Path(__file__).resolve().parents[2]

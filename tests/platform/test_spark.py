@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from parity.sample_run import spark_jobs
+from parity.gates.workloads import spark_jobs
 from tests.platform.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ JOB_NAMES = [job.removeprefix("sparkapplication-") for job in JOBS]
 def spark_run(dev_values: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The same harness `parity gate quality` uses: landing, the Kafka topic, every job, one report."""
     work = tmp_path_factory.mktemp("spark")
-    report, _ = spark_jobs(ROOT, dev_values, JOB_NAMES, work)
+    report, _ = spark_jobs(ROOT, dev_values, JOB_NAMES, work, "2026-05-01")
     with (work / "csv" / "events.csv").open() as events:
         produced = sum(1 for _ in events) - 1  # minus the header
     return {"report": report, "produced": produced}

@@ -20,19 +20,21 @@ DONE, FAILED = {"COMPLETED"}, {"FAILED", "SUBMISSION_FAILED", "FAILING", "UNKNOW
 
 
 class SparkApplicationRunOperator(BaseOperator):
-    template_fields = ("template_name", "run_suffix")
+    template_fields = ("template_name", "run_suffix", "run_date")
 
     def __init__(
         self,
         *,
         template_name: str,
         run_suffix: str = "{{ ts_nodash | lower }}",
+        run_date: str = "{{ ds }}",
         poll_seconds: int = 30,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.template_name = template_name
         self.run_suffix = run_suffix
+        self.run_date = run_date
         self.poll_seconds = poll_seconds
 
     def execute(self, context: Any) -> str:
@@ -40,7 +42,9 @@ class SparkApplicationRunOperator(BaseOperator):
         api, namespace = hook.custom_object_client, hook.get_namespace() or "default"
         template = api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, self.template_name)
         name = f"{self.template_name}-{self.run_suffix}"[:63].rstrip("-")
-        spec = {**template["spec"], "suspend": False}
+        # The job measures ages from the run's logical date, not from the day it happens to run.
+        arguments = [*template["spec"].get("arguments", []), "--as-of", self.run_date]
+        spec = {**template["spec"], "suspend": False, "arguments": arguments}
         body = {
             "apiVersion": f"{GROUP}/{VERSION}",
             "kind": "SparkApplication",

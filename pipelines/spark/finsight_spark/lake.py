@@ -4,14 +4,19 @@ themselves, so no job knows which environment it runs in."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from platform_settings import PlatformSettings
 from pyspark.sql import DataFrame, SparkSession
 
 
 class Lake:
-    def __init__(self, spark: SparkSession, settings: PlatformSettings) -> None:
+    def __init__(self, spark: SparkSession, settings: PlatformSettings, as_of: date | None = None) -> None:
         self.spark = spark
         self.settings = settings
+        # The run's logical date: Airflow passes `{{ ds }}`; jobs measure ages from it, never from
+        # a date written into the code.
+        self.as_of = as_of or date.today()
 
     def raw_path(self, dataset: str) -> str:
         return f"{self.settings.lake_uri(self.settings.raw_bucket)}/landing/{dataset}"

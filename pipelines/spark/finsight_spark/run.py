@@ -1,4 +1,6 @@
-"""Entry point of every SparkApplication: `run.py JOB [JOB ...] [--report FILE]`.
+"""Entry point of every SparkApplication: `run.py JOB [JOB ...] [--as-of DATE] [--report FILE]`.
+
+--as-of is the run's logical date (Airflow passes `{{ ds }}`; default: today in UTC).
 
 A SparkApplication runs one job. Local runs and tests pass several to share one session; with
 --report, each job's outcome (rows written, seconds, error) is written as JSON and the exit
@@ -12,6 +14,7 @@ import json
 import sys
 import time
 import traceback
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from platform_settings import load
@@ -25,6 +28,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="finsight-spark")
     parser.add_argument("jobs", nargs="+")
     parser.add_argument("--report", type=Path)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=datetime.now(UTC).date())
     args = parser.parse_args(argv)
     unknown = [job for job in args.jobs if job not in JOBS]
     if unknown:
@@ -37,7 +41,7 @@ def main(argv: list[str]) -> int:
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
-    lake = Lake(spark, settings)
+    lake = Lake(spark, settings, args.as_of)
     report: dict[str, dict[str, object]] = {}
     try:
         for job in args.jobs:

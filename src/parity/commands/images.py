@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,8 @@ from parity.invariants import values_of
 from parity.oci import build as builder
 from parity.oci import definition, layout
 from parity.oci import run as runner
+from parity.oci import verify as verifier
+from parity.oci.common import Say
 from parity.output import emit_json, table
 from parity.rendering import render
 
@@ -28,7 +29,7 @@ def _selected(root: Path, names: Sequence[str]) -> list[definition.ImageDef]:
     return [definition.load(root, name, common) for name in (names or known)]
 
 
-def _say(name: str) -> builder.Say:
+def _say(name: str) -> Say:
     started = time.monotonic()
 
     def say(message: str) -> None:
@@ -52,7 +53,7 @@ def build(
     output_format: str,
 ) -> int:
     images = _selected(root, names)
-    locked = image_inputs.read_lock(root)["images"]
+    locked = image_inputs.locked_images(root)
     results = []
     for image in images:
         target = (out or root / builder.OUT) / image.name
@@ -95,25 +96,11 @@ def build(
 def verify(root: Path, names: Sequence[str], output_format: str) -> int:
     """Rebuild from scratch (no layer cache, base re-made by mmdebstrap) and compare with the lock."""
     images = _selected(root, names)
-    locked = image_inputs.read_lock(root)["images"]
-    problems: list[str] = []
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="parity-verify-") as tmp:
-        for image in images:
-            built = builder.build(root, image, Path(tmp) / image.name, fresh=True, say=_say(image.name))
-            entry = locked.get(image.name)
-            if entry is None:
-                problems.append(f"{image.name}: not in {image_inputs.LOCK}. Run scripts/lock-images")
-                rows.append([image.name, built.digest, "-", "NOT LOCKED"])
-                continue
-            if built.digest == entry["digest"]:
-                rows.append([image.name, built.digest, f"{built.seconds:.1f}s", "reproduced"])
-                continue
-            rows.append([image.name, built.digest, f"{built.seconds:.1f}s", "DIFFERS"])
-            problems.append(
-                f"{image.name}: rebuilt {built.digest} != locked {entry['digest']}: "
-                + _where(root, image.name, entry, built)
-            )
+    verdicts = verifier.verify(
+        root, images, image_inputs.locked_images(root), {i.name: _say(i.name) for i in images}
+    )
+    problems = [v.problem for v in verdicts if v.problem]
+    rows = [[v.name, v.digest, f"{v.seconds:.1f}s", v.status] for v in verdicts]
     if output_format == "json":
         emit_json(
             {
@@ -127,23 +114,6 @@ def verify(root: Path, names: Sequence[str], output_format: str) -> int:
         for problem in problems:
             print(f"parity images verify: {problem}", file=sys.stderr)
     return FINDINGS if problems else OK
-
-
-def _where(root: Path, name: str, entry: dict[str, object], built: builder.Built) -> str:
-    """The first differing layer, and in it the first differing file when the locked build is here."""
-    local = root / builder.OUT / name
-    if local.is_dir() and layout.read_manifest(local)[0] == entry["digest"]:
-        return layout.first_difference(local, built.layout)
-    locked_layers = entry.get("layers")
-    if isinstance(locked_layers, list):
-        for i, (old, new) in enumerate(zip(locked_layers, built.layers, strict=False)):
-            if old.get("diff_id") != new["diff_id"]:
-                return (
-                    f"layer {i} ({new['role']}) content differs (diff_id {new['diff_id'][:19]}... != locked "
-                    f"{str(old.get('diff_id'))[:19]}...); build the locked commit with `parity images build` "
-                    "to see the first differing file"
-                )
-    return "the image config differs (entrypoint, env, user or labels)"
 
 
 def run(
@@ -162,7 +132,7 @@ def run(
     env.update(runner.parse_env(env_items))
     runner.check_volumes(volumes)
     target = root / builder.OUT / name
-    locked = image_inputs.read_lock(root)["images"].get(name, {}).get("digest")
+    locked = image_inputs.locked_images(root).get(name, {}).get("digest")
     if not target.is_dir() or layout.read_manifest(target)[0] != locked:
         builder.build(root, image, target, say=_say(name))  # cached layers: seconds when unchanged
     tool = runtime if runtime != "auto" else ("podman" if shutil.which("podman") else "runc")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from parity.errors import BadInput, ParityError
 from parity.oci import layout
-from parity.oci.build import cache_dir, run
+from parity.oci.common import cache_dir, run
 
 CONTAINERS_CONF = """\
 # Written by parity images run: podman with runc and cgroupfs (crun fails on this kernel's

@@ -7,8 +7,6 @@ from pyspark.sql import functions as F
 
 from finsight_spark.lake import Lake
 
-AS_OF_DATE = "2026-05-01"  # the synthetic data ends here; production passes the run date
-
 
 def _usd(lake: Lake, frame_currency: str = "currency", day: str = "dt") -> tuple:
     fx = lake.curated("fx_rates").select(
@@ -60,7 +58,7 @@ def payment_failures(lake: Lake) -> None:
 
 def invoice_aging(lake: Lake) -> None:
     invoices = lake.curated("invoices").where("status = 'open'")
-    days = F.greatest(F.datediff(F.lit(AS_OF_DATE).cast("timestamp"), F.col("due_at")), F.lit(0))
+    days = F.greatest(F.datediff(F.lit(lake.as_of.isoformat()).cast("timestamp"), F.col("due_at")), F.lit(0))
     bucket = (
         F.when(days == 0, "current")
         .when(days <= 30, "1-30")

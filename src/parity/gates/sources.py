@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
-from parity.gate_dags import GateFinding
+from parity import loaders
+from parity.findings import Finding
+
+DBT_SOURCE_FILE = Path("pipelines/dbt/models/staging/__sources.yml")
 
 
 def family(data_type: str) -> tuple[str, int | None]:
@@ -50,14 +54,13 @@ def arrow_family(arrow_type: str) -> tuple[str, int | None]:
 
 def check(
     sources: Mapping[str, Mapping[str, str]], outputs: Mapping[str, Mapping[str, str]]
-) -> list[GateFinding]:
-    out = []
+) -> list[Finding]:
+    out: list[Finding] = []
     for table, columns in sorted(sources.items()):
         written = outputs.get(table)
         if written is None:
             out.append(
-                GateFinding(
-                    "schema",
+                Finding(
                     f"source curated.{table}",
                     "spark-output-missing",
                     "no Spark job wrote this dataset",
@@ -68,17 +71,33 @@ def check(
             subject = f"source curated.{table}.{column}"
             if column not in written:
                 out.append(
-                    GateFinding(
-                        "schema", subject, "spark-column-missing", f"the Spark output has no column {column}"
-                    )
+                    Finding(subject, "spark-column-missing", f"the Spark output has no column {column}")
                 )
             elif family(declared) != arrow_family(written[column]):
                 out.append(
-                    GateFinding(
-                        "schema",
+                    Finding(
                         subject,
                         "spark-type-mismatch",
                         f"dbt declares {declared}, Spark writes {written[column]}",
                     )
                 )
+    return out
+
+
+def curated_sources(root: Path) -> dict[str, dict[str, str]]:
+    """The dbt source `curated` (external tables over the Spark outputs): table -> column -> data_type."""
+    source = str(DBT_SOURCE_FILE)
+    text = loaders.read_text(root / DBT_SOURCE_FILE, source)
+    document = loaders.Fields(loaders.parse_yaml(text, source), source, text)
+    out: dict[str, dict[str, str]] = {}
+    for index, entry in enumerate(document.get("sources", list)):
+        fields = loaders.Fields(entry, source, text, f"sources[{index}]")
+        if fields.string("name") != "curated":
+            continue
+        for position, table in enumerate(fields.get("tables", list, [])):
+            t = loaders.Fields(table, source, text, f"sources[{index}].tables[{position}]")
+            columns = [
+                loaders.Fields(c, source, text, f"{t.prefix}.columns") for c in t.get("columns", list, [])
+            ]
+            out[t.string("name")] = {c.string("name"): c.string("data_type") for c in columns}
     return out

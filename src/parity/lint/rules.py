@@ -1,4 +1,4 @@
-"""`parity lint` rules. Pure: every function takes a file's text and returns findings.
+"""`parity lint` rules about environments. Pure: every function takes a file's text and returns findings.
 
 Rules (each finding is `file:line: rule: message`):
   env-branch        code that branches on an environment's name (Python/Starlark AST, dbt Jinja)
@@ -20,58 +20,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from parity.findings import Finding
+
+
+def _finding(path: str, line: int, rule: str, message: str) -> Finding:
+    return Finding(path, rule, message, scope="repo", line=line)
+
+
 ENV_VAR_NAMES = re.compile(r"^(ENV|ENVIRONMENT|APP_ENV|DEPLOY_ENV|STAGE|TARGET_ENV|[A-Z_]*_ENV(IRONMENT)?)$")
-# Only in a comment (#, --, {#, //), so prose and messages that mention the syntax are not one.
-SUPPRESSION = re.compile(r"(#|--|\{#|//)\s*parity:\s*allow\b(?P<rest>.*)$")
-SUPPRESSION_BODY = re.compile(r"^\s*(?P<rule>[a-z][a-z-]+)\s+--\s+(?P<reason>\S.*?)\s*(#\}|-->|\*/)?\s*$")
 JINJA_BLOCK = re.compile(r"\{[%{](?P<body>.*?)[%}]\}", re.S)
-OWN_SECRET_PATTERNS = [
-    ("AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("AWS secret access key", re.compile(r"(?i)aws.{0,20}secret.{0,20}['\":=\s]+[A-Za-z0-9/+]{40}\b")),
-    ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    # Quoted, or unquoted with a digit or symbol in it (not a type name like `SecretStr`).
-    (
-        "Snowflake password",
-        re.compile(
-            r"(?i)snowflake[a-z_]*password['\"]?\s*[:=]\s*(['\"](?!\{\{)[^'\"\s]{8,}['\"]"
-            r"|(?=[^\s'\"{}]*[0-9!@#%^&*])[^\s'\"{}]{8,})"
-        ),
-    ),
-]
-
-
-REFERENCE = re.compile(
-    r"^(arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d*:[\w/+=,.@:-]+"  # an IAM/resource ARN
-    r"|[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"  # a name or dotted path (DBT_ENV_SECRET_X)
-    r"|[a-z0-9-]+(/[a-z0-9._-]+)+"  # a Secrets Manager path (finsight/airflow/core)
-    r"|\{\{.*\}\}|\$\{.*\})$"  # a template
-)
-
-
-def is_reference(line: str) -> bool:
-    """A keyword hit whose value names a secret rather than holding one."""
-    value = re.split(r"[:=]", line, maxsplit=1)[-1].strip().strip("'\",")
-    return bool(REFERENCE.match(value))
-
-
-@dataclass(frozen=True)
-class LintFinding:
-    path: str
-    line: int
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.rule}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Suppression:
-    path: str
-    line: int  # the line the suppression covers
-    rule: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -86,45 +43,6 @@ class Vocabulary:
             if value in text:
                 return value, env, key
         return None
-
-
-# --- suppressions ------------------------------------------------------------------------------
-def suppressions(path: str, text: str) -> tuple[list[Suppression], list[LintFinding]]:
-    found, bad = [], []
-    lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
-        match = SUPPRESSION.search(line)
-        if not match:
-            continue
-        body = SUPPRESSION_BODY.match(match.group("rest"))
-        if not body:
-            bad.append(
-                LintFinding(
-                    path,
-                    number,
-                    "bad-suppression",
-                    "`parity: allow` needs a rule and a reason: parity: allow <rule> -- <reason>",
-                )
-            )
-            continue
-        before = line[: match.start()].strip()
-        covered = number if before else number + 1  # a comment alone covers the next line
-        found.append(Suppression(path, covered, body.group("rule"), body.group("reason")))
-    return found, bad
-
-
-def apply(
-    findings: Iterable[LintFinding], allowed: Iterable[Suppression]
-) -> tuple[list[LintFinding], list[Suppression]]:
-    index = {(s.path, s.line, s.rule): s for s in allowed}
-    kept, used = [], []
-    for finding in findings:
-        suppression = index.get((finding.path, finding.line, finding.rule))
-        if suppression is None:
-            kept.append(finding)
-        elif suppression not in used:
-            used.append(suppression)
-    return kept, used
 
 
 # --- Python and Starlark -----------------------------------------------------------------------
@@ -163,12 +81,12 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return ids
 
 
-def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFinding]:
+def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[Finding]:
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:
-        return [LintFinding(path, exc.lineno or 1, "syntax", f"cannot parse: {exc.msg}")]
-    out: list[LintFinding] = []
+        return [_finding(path, exc.lineno or 1, "syntax", f"cannot parse: {exc.msg}")]
+    out: list[Finding] = []
     docstrings = _docstrings(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
@@ -178,7 +96,7 @@ def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFi
             )
             if name:
                 out.append(
-                    LintFinding(
+                    _finding(
                         path,
                         node.lineno,
                         "env-branch",
@@ -187,7 +105,7 @@ def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFi
                 )
         elif isinstance(node, ast.MatchValue) and _env_name(node.value, vocabulary):
             out.append(
-                LintFinding(
+                _finding(
                     path,
                     node.lineno,
                     "env-branch",
@@ -196,7 +114,7 @@ def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFi
             )
         elif isinstance(node, ast.If | ast.IfExp | ast.While) and _reads_env_name_var(node.test):
             out.append(
-                LintFinding(
+                _finding(
                     path,
                     node.lineno,
                     "env-branch",
@@ -207,7 +125,7 @@ def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFi
             names = [n for n in (_env_name(k, vocabulary) for k in node.keys if k is not None) if n]
             if names:
                 out.append(
-                    LintFinding(
+                    _finding(
                         path,
                         node.lineno,
                         "env-keyed-dict",
@@ -220,7 +138,7 @@ def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFi
             if hit:
                 value, env, key = hit
                 out.append(
-                    LintFinding(
+                    _finding(
                         path, node.lineno, "env-literal", f"{value!r} is {env}'s {key}; read it from settings"
                     )
                 )
@@ -228,10 +146,8 @@ def python_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFi
 
 
 # --- dbt Jinja / SQL / YAML text ---------------------------------------------------------------
-def jinja_findings(
-    path: str, text: str, vocabulary: Vocabulary, may_read_target_name: bool
-) -> list[LintFinding]:
-    out: list[LintFinding] = []
+def jinja_findings(path: str, text: str, vocabulary: Vocabulary, may_read_target_name: bool) -> list[Finding]:
+    out: list[Finding] = []
     if may_read_target_name:  # the one macro where environment logic is allowed to live
         return out
     for match in JINJA_BLOCK.finditer(text):
@@ -241,7 +157,7 @@ def jinja_findings(
         names = [q for q in quoted if q.lower() in vocabulary.names]
         if "target.name" in body:
             out.append(
-                LintFinding(
+                _finding(
                     path,
                     line,
                     "env-branch",
@@ -249,50 +165,20 @@ def jinja_findings(
                 )
             )
         elif names and re.search(r"\b(if|elif|==|!=|in)\b", body):
-            out.append(
-                LintFinding(path, line, "env-branch", f"branches on the environment name {names[0]!r}")
-            )
+            out.append(_finding(path, line, "env-branch", f"branches on the environment name {names[0]!r}"))
     return out
 
 
-def text_literal_findings(path: str, text: str, vocabulary: Vocabulary) -> list[LintFinding]:
+def text_literal_findings(path: str, text: str, vocabulary: Vocabulary) -> list[Finding]:
     out = []
     for number, line in enumerate(text.splitlines(), 1):
         hit = vocabulary.value_in(line)
         if hit:
             value, env, key = hit
             out.append(
-                LintFinding(
-                    path, number, "env-literal", f"{value!r} is {env}'s {key}; it belongs in overlays"
-                )
+                _finding(path, number, "env-literal", f"{value!r} is {env}'s {key}; it belongs in overlays")
             )
     return out
-
-
-# --- secrets ----------------------------------------------------------------------------------
-def own_secret_findings(path: str, text: str) -> list[LintFinding]:
-    out = []
-    for number, line in enumerate(text.splitlines(), 1):
-        for label, pattern in OWN_SECRET_PATTERNS:
-            if pattern.search(line):
-                out.append(
-                    LintFinding(path, number, "secret", f"looks like a {label}; use an ExternalSecret")
-                )
-                break
-    return out
-
-
-def secret_resource_findings(path: str, text: str) -> list[LintFinding]:
-    return [
-        LintFinding(
-            path,
-            number,
-            "secret-resource",
-            "a Kubernetes Secret in git or rendered output; reference AWS Secrets Manager via ExternalSecret",
-        )
-        for number, line in enumerate(text.splitlines(), 1)
-        if re.match(r"^kind:\s*Secret\s*$", line)
-    ]
 
 
 # --- values wiring -----------------------------------------------------------------------------
@@ -304,7 +190,7 @@ def wiring_findings(
     base_path: str,
     base_keys: Iterable[str],
     targets: set[str],
-) -> list[LintFinding]:
+) -> list[Finding]:
     """Overlay values nothing consumes, and base keys no value feeds."""
     out = []
     lines = values_text.splitlines()
@@ -316,7 +202,7 @@ def wiring_findings(
     for key in value_paths:
         if f"spec.{key}" not in sources:
             out.append(
-                LintFinding(
+                _finding(
                     values_path,
                     line_of(key),
                     "undeclared-value",
@@ -326,7 +212,7 @@ def wiring_findings(
     for key in base_keys:
         if key not in targets:
             out.append(
-                LintFinding(
+                _finding(
                     base_path,
                     1,
                     "missing-value",

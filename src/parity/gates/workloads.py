@@ -1,6 +1,11 @@
-"""Edge: run the workloads on the synthetic sample against the local stand-ins, for the quality
-gate. dbt builds into a throw-away schema of the fakesnow server; the Spark jobs run in local mode
-(spark venv, locked jars) on a local lake, the Kafka job against a real local broker."""
+"""Edge: run the workloads on the synthetic sample against the local stand-ins, for the gates.
+dbt builds into a throw-away schema of the fakesnow server; the Spark jobs run in local mode
+(spark venv, locked jars) on a local lake, the Kafka job against a real local broker.
+
+Every subprocess writes its output to a log in the gate's scratch directory; `LogKeeper` copies
+those logs under the evidence directory when the gate fails, so a failure can be diagnosed after
+the scratch directory is gone.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,63 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from parity.devenv import locate, venv_bin
 from parity.errors import ParityError
-from parity.kustomize import devenv
 from parity.stack import start_fakesnow, start_kafka
 
 PIPELINES = Path("pipelines")
+PROBES = Path(__file__).resolve().parent / "probes"
+KEPT = ("*.log", "*.properties", "run_results.json", "spark-report.json")
+
+
+class LogKeeper:
+    """Keeps a failed gate's logs in `directory` (under the evidence directory) and names them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.kept: list[Path] = []
+
+    def keep_output(self, name: str, done: subprocess.CompletedProcess[str]) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{name}.log"
+        path.write_text(
+            f"$ {' '.join(map(str, done.args))}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}"
+        )
+        self.kept.append(path)
+        return path
+
+    def keep_tree(self, scratch: Path) -> Path:
+        for pattern in KEPT:
+            for path in scratch.rglob(pattern):
+                target = self.directory / path.relative_to(scratch)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                self.kept.append(target)
+        return self.directory
+
+    @contextmanager
+    def scratch(self, name: str) -> Iterator[Path]:
+        """A temporary work directory; on any failure inside it, its logs are kept first and the
+        error's mentions of the temporary paths are made to name the kept copies."""
+        with tempfile.TemporaryDirectory(prefix=f"parity-{name}-") as tmp:
+            try:
+                yield Path(tmp)
+            except ParityError as exc:
+                kept = self.keep_tree(Path(tmp))
+                raise type(exc)(
+                    exc.subject, exc.problem.replace(tmp, str(kept)), exc.remedy.replace(tmp, str(kept))
+                ) from None
+            except BaseException:
+                self.keep_tree(Path(tmp))
+                raise
 
 
 def generate(root: Path, out: Path) -> None:
@@ -34,10 +87,27 @@ def workload_env(values: dict[str, str], **extra: str) -> dict[str, str]:
     return {**keep, **values, "FINSIGHT_SECRETS_DIR": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1", **extra}
 
 
+def logged(command: list[Any], log: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run a workload step with its output in `log` (kept if the gate fails)."""
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    with log.open("a") as handle:
+        handle.write(
+            f"$ {' '.join(map(str, command))}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}\n"
+        )
+    return done
+
+
+def _tail(done: subprocess.CompletedProcess[str]) -> str:
+    return ((done.stdout.strip() or done.stderr.strip()).splitlines() or ["no output"])[-1][:300]
+
+
 def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
+    """`dbt deps`, `dbt seed`, then `dbt build`: its own run_results.json, never an older step's.
+    dbt exits 0 (all passed), 1 (models or tests failed: reported per node) or 2 (it could not
+    run); a non-zero exit with no failing node is itself a failure."""
     import snowflake.connector
 
-    service = start_fakesnow(devenv(root), work / "fakesnow")
+    service = start_fakesnow(locate(root), work / "fakesnow")
     try:
         for part in ("dbt", "dbt_packages_vendor"):
             shutil.copytree(
@@ -71,31 +141,38 @@ def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
             DBT_ENV_SECRET_SNOWFLAKE_PASSWORD="unused-by-fakesnow",  # noqa: S106
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
-        dbt = devenv(root) / "venvs" / "dbt" / "bin" / "dbt"
+        dbt = venv_bin(root, "dbt", "dbt")
+        results_file = project / "target" / "run_results.json"
         for args in (["deps"], ["seed"], ["build", "--exclude", "resource_type:seed"]):
-            done = subprocess.run(
+            results_file.unlink(missing_ok=True)
+            done = logged(
                 [dbt, *args, "--profiles-dir", project, "--project-dir", project],
+                work / "dbt.log",
                 cwd=project,
-                capture_output=True,
-                text=True,
                 env=env,
                 timeout=1800,
             )
-            if done.returncode != 0 and args[0] != "build":
-                tail = (done.stdout.strip().splitlines() or ["no output"])[-1]
+            if done.returncode != 0 and (args[0] != "build" or done.returncode != 1):
                 raise ParityError(
-                    "gate quality", f"dbt {args[0]} failed: {tail}", "Run dbt locally to see why"
+                    "gate quality",
+                    f"dbt {args[0]} exited {done.returncode}: {_tail(done)}",
+                    f"See {work / 'dbt.log'}",
                 )
-        results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+        if not results_file.is_file():
+            raise ParityError(
+                "gate quality", "dbt build wrote no run_results.json", f"See {work / 'dbt.log'}"
+            )
+        results = [
+            {"unique_id": r["unique_id"], "status": r["status"], "message": (r.get("message") or "")[:300]}
+            for r in json.loads(results_file.read_text())["results"]
+        ]
+        if done.returncode != 0 and all(r["status"] in {"success", "pass"} for r in results):
+            results.append(
+                {"unique_id": "dbt build", "status": "error", "message": f"exited 1: {_tail(done)}"}
+            )
     finally:
         service.stop()
-    return {
-        "schema": schema,
-        "results": [
-            {"unique_id": r["unique_id"], "status": r["status"], "message": (r.get("message") or "")[:300]}
-            for r in results
-        ],
-    }
+    return {"schema": schema, "results": results}
 
 
 def produce_events(address: str, topic: str, events_csv: Path) -> int:
@@ -121,14 +198,15 @@ def produce_events(address: str, topic: str, events_csv: Path) -> int:
 
 
 def spark_jobs(
-    root: Path, values: dict[str, str], jobs: list[str], work: Path
+    root: Path, values: dict[str, str], jobs: list[str], work: Path, as_of: str
 ) -> tuple[dict[str, Any], Path]:
-    """Run the jobs on the landed sample; returns the run report and the curated lake root."""
+    """Run the jobs on the landed sample for the run date `as_of`; returns the run report and the
+    curated lake root."""
     generate(root, work / "csv")
-    kafka = start_kafka(devenv(root), work / "kafka")
+    kafka = start_kafka(locate(root), work / "kafka")
     try:
         produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], work / "csv" / "events.csv")
-        jars = ",".join(str(p) for p in sorted((devenv(root) / "jars" / "spark").glob("*.jar")))
+        jars = ",".join(str(p) for p in sorted((locate(root) / "jars" / "spark").glob("*.jar")))
         env = workload_env(
             values,
             FINSIGHT_LAKE_URI_TEMPLATE=f"file://{work}/lake/{{bucket}}",
@@ -138,31 +216,31 @@ def spark_jobs(
             PYSPARK_SUBMIT_ARGS=f"--jars {jars} --conf spark.ui.enabled=false "
             "--conf spark.ui.showConsoleProgress=false pyspark-shell",
         )
-        python = devenv(root) / "venvs" / "spark" / "bin" / "python"
-        landing = subprocess.run(
-            [python, "-m", "finsight_spark.landing", work / "csv"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=1800,
-        )
+        python = venv_bin(root, "spark", "python")
+        log = work / "spark.log"
+        landing = logged([python, "-m", "finsight_spark.landing", work / "csv"], log, env=env, timeout=1800)
         if landing.returncode != 0:
-            raise ParityError("gate quality", "landing the sample failed", landing.stderr.strip()[-300:])
+            raise ParityError("gate quality", f"landing the sample failed: {_tail(landing)}", f"See {log}")
         report = work / "spark-report.json"
-        subprocess.run(
-            [python, "-m", "finsight_spark.run", *jobs, "--report", report],
-            capture_output=True,
-            text=True,
+        started = time.monotonic()
+        done = logged(
+            [python, "-m", "finsight_spark.run", *jobs, "--as-of", as_of, "--report", report],
+            log,
             env=env,
             timeout=3600,
         )
         if not report.exists():
             raise ParityError(
-                "gate quality", "the Spark jobs wrote no report", "Run finsight_spark.run by hand"
+                "gate quality",
+                f"the Spark jobs wrote no report (exit {done.returncode}, {time.monotonic() - started:.0f}s)",
+                f"See {log}",
             )
+        outcome: dict[str, Any] = json.loads(report.read_text())
+        if done.returncode != 0 and all(o.get("ok") for o in outcome.values()):
+            raise ParityError("gate quality", f"the Spark run exited {done.returncode}", f"See {log}")
     finally:
         kafka.stop()
-    return json.loads(report.read_text()), work / "lake" / values["FINSIGHT_CURATED_BUCKET"]
+    return outcome, work / "lake" / values["FINSIGHT_CURATED_BUCKET"]
 
 
 def read_curated(lake: Path) -> dict[str, dict[str, list[Any]]]:

@@ -8,10 +8,20 @@ deprecation notice so consumers know to move.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from parity.gate_dags import GateFinding
+from parity import loaders
+from parity.devenv import venv_bin
+from parity.errors import BadInput
+from parity.findings import Finding
+from parity.gates.workloads import LogKeeper, workload_env
+
+DBT_SOURCES = (Path("pipelines/dbt"), Path("pipelines/dbt_packages_vendor"))
 
 
 def _models(manifest: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -39,9 +49,9 @@ def _normal(data_type: Any) -> str:
     return " ".join(str(data_type or "").lower().split())
 
 
-def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[list[GateFinding], list[str]]:
+def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[list[Finding], list[str]]:
     old, new = _models(baseline), _models(current)
-    findings: list[GateFinding] = []
+    findings: list[Finding] = []
     notices: list[str] = []
     for (name, version), model in sorted(old.items()):
         if not model.get("config", {}).get("contract", {}).get("enforced"):
@@ -58,8 +68,7 @@ def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[li
             ]
             if users:
                 findings.append(
-                    GateFinding(
-                        "schema",
+                    Finding(
                         label,
                         "model-removed",
                         f"removed while {', '.join(sorted(set(users)))} still reference it",
@@ -78,8 +87,7 @@ def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[li
             subject = f"{label}.{column_name}"
             if now is None:
                 findings.append(
-                    GateFinding(
-                        "schema",
+                    Finding(
                         subject,
                         "column-removed",
                         "a contracted column was removed or renamed; add a model version instead",
@@ -88,8 +96,7 @@ def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[li
                 continue
             if _normal(column.get("data_type")) != _normal(now.get("data_type")):
                 findings.append(
-                    GateFinding(
-                        "schema",
+                    Finding(
                         subject,
                         "type-changed",
                         f"data_type {column.get('data_type')} -> {now.get('data_type')}",
@@ -98,11 +105,65 @@ def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[li
             dropped = _constraints(column) - _constraints(now)
             if dropped:
                 findings.append(
-                    GateFinding(
-                        "schema",
+                    Finding(
                         subject,
                         "constraint-dropped",
                         f"constraint(s) {', '.join(sorted(dropped))} dropped",
                     )
                 )
-    return findings, notices
+    return [Finding(f.subject, f.rule, f.message, scope="schema") for f in findings], notices
+
+
+def _export(root: Path, ref: str | None, into: Path) -> None:
+    """The dbt project as committed at `ref`, or as in the work tree when ref is None."""
+    if ref is None:
+        for source in DBT_SOURCES:
+            shutil.copytree(
+                root / source,
+                into / source,
+                ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.csv"),
+            )
+        return
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref, *map(str, DBT_SOURCES)], cwd=root, capture_output=True
+    )
+    if archive.returncode != 0:
+        raise BadInput(
+            ref,
+            f"git cannot read the dbt project at this ref ({archive.stderr.decode().strip()[:200]})",
+            "Pass --against a commit, branch or tag of this repository",
+        )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+
+
+def manifest(root: Path, ref: str | None, values: dict[str, str], logs: LogKeeper) -> dict[str, Any]:
+    """`dbt parse` (no warehouse connection) of the project at ref, with the dbt image's own venv."""
+    with tempfile.TemporaryDirectory(prefix="parity-dbt-") as tmp:
+        work = Path(tmp)
+        _export(root, ref, work)
+        project = work / DBT_SOURCES[0]
+        env = workload_env(
+            values,
+            # parity: allow secret -- dbt parse never connects; the profile only needs a value here
+            DBT_ENV_SECRET_SNOWFLAKE_PASSWORD="parse-only",  # noqa: S106
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
+        for args in (["deps"], ["parse"]):
+            done = subprocess.run(
+                [venv_bin(root, "dbt", "dbt"), *args, "--profiles-dir", project, "--project-dir", project],
+                cwd=project,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=600,
+            )
+            if done.returncode != 0:
+                kept = logs.keep_output(f"dbt-{args[0]}-{ref or 'worktree'}", done)
+                tail = (done.stdout.strip().splitlines() or ["no output"])[-1]
+                raise BadInput(
+                    f"pipelines/dbt@{ref or 'work tree'}",
+                    f"dbt {args[0]} failed: {tail}",
+                    f"Fix the dbt project (full output: {kept})",
+                )
+        document = loaders.load_json(project, Path("target/manifest.json"))
+        return dict(document) if isinstance(document, dict) else {}

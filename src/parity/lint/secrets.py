@@ -1,0 +1,225 @@
+"""Secrets: our own patterns (AWS keys, private keys, JWTs, Snowflake passwords), Kubernetes Secret
+resources, and detect-secrets' plugins. Our rules are pure; `detect_secrets_findings` is the edge.
+
+detect-secrets runs every plugin on every line through its dependency injection, which made it most
+of `parity check`'s time. Each plugin can only fire on a line that one of its own patterns could
+match (a denylist regex, a keyword, or a run of its charset long enough to pass its entropy limit),
+so only such candidate lines, found for a whole file with one C-level regex pass, go through
+detect-secrets' own line pipeline: the same plugins and filters, far fewer lines.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from parity.findings import Finding
+
+OWN_SECRET_PATTERNS = [
+    ("AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("AWS secret access key", re.compile(r"(?i)aws.{0,20}secret.{0,20}['\":=\s]+[A-Za-z0-9/+]{40}\b")),
+    ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    # Quoted, or unquoted with a digit or symbol in it (not a type name like `SecretStr`).
+    (
+        "Snowflake password",
+        re.compile(
+            r"(?i)snowflake[a-z_]*password['\"]?\s*[:=]\s*(['\"](?!\{\{)[^'\"\s]{8,}['\"]"
+            r"|(?=[^\s'\"{}]*[0-9!@#%^&*])[^\s'\"{}]{8,})"
+        ),
+    ),
+]
+
+
+REFERENCE = re.compile(
+    r"^(arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d*:[\w/+=,.@:-]+"  # an IAM/resource ARN
+    r"|[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"  # a name or dotted path (DBT_ENV_SECRET_X)
+    r"|[a-z0-9-]+(/[a-z0-9._-]+)+"  # a Secrets Manager path (finsight/airflow/core)
+    r"|\{\{.*\}\}|\$\{.*\})$"  # a template
+)
+
+
+def is_reference(line: str) -> bool:
+    """A keyword hit whose value names a secret rather than holding one."""
+    value = re.split(r"[:=]", line, maxsplit=1)[-1].strip().strip("'\",")
+    return bool(REFERENCE.match(value))
+
+
+def own_secret_findings(path: str, text: str) -> list[Finding]:
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for label, pattern in OWN_SECRET_PATTERNS:
+            if pattern.search(line):
+                out.append(
+                    Finding(
+                        path,
+                        "secret",
+                        f"looks like a {label}; use an ExternalSecret",
+                        scope="repo",
+                        line=number,
+                    )
+                )
+                break
+    return out
+
+
+def secret_resource_findings(path: str, text: str) -> list[Finding]:
+    return [
+        Finding(
+            path,
+            "secret-resource",
+            "a Kubernetes Secret in git or rendered output; reference AWS Secrets Manager via ExternalSecret",
+            scope="repo",
+            line=number,
+        )
+        for number, line in enumerate(text.splitlines(), 1)
+        if re.match(r"^kind:\s*Secret\s*$", line)
+    ]
+
+
+# --- detect-secrets ---------------------------------------------------------------------------
+def _candidate_pattern(plugins: Iterable[Any], quoted: bool = True) -> re.Pattern[str]:
+    """One regex matching every line any of the plugins could flag (a superset, built from the
+    plugins' own patterns): a denylist regex, a keyword, or a quoted charset run long enough that
+    its Shannon entropy can exceed the plugin's limit (H <= log2(length))."""
+    from detect_secrets.plugins.keyword import DENYLIST
+
+    parts = [f"(?i:{'|'.join(DENYLIST)})"]
+    for index, plugin in enumerate(plugins):
+        for regex in getattr(plugin, "denylist", ()):
+            flags = "i" if regex.flags & re.IGNORECASE else ""
+            parts.append(f"(?{flags}:{regex.pattern})" if flags else f"(?:{regex.pattern})")
+        charset, limit = getattr(plugin, "charset", None), getattr(plugin, "entropy_limit", None)
+        if charset and limit is not None:
+            # The plugin reads quoted strings only (its own regex), of at least this many characters.
+            quote = f"q{index}"
+            shortest = math.floor(2**limit) + 1
+            run = f"[{re.escape(charset)}]{{{shortest},}}"
+            if quoted:
+                parts.append(f"(?P<{quote}>['\"]){run}(?P={quote})")
+            else:  # a whole scalar value that a transformer (YAML, INI) would quote
+                bounded = f"(?<![^\\s\"'\\[\\]{{}},=]){run}(?![^\\s\"'\\[\\]{{}},#])"
+                parts.append(f"(?P<e{index}>{bounded})")
+    return re.compile("|".join(parts), re.MULTILINE)
+
+
+def _raw_candidate(text: str, raw: re.Pattern[str], plugins: list[Any]) -> bool:
+    """Whether a file's raw text holds a candidate: a keyword or denylist match, or a whole value
+    whose entropy (computed by the plugin itself) exceeds the plugin's limit."""
+    for match in raw.finditer(text):
+        group = match.lastgroup
+        if group is None or not group.startswith("e"):
+            return True
+        token = match.group(group)
+        for plugin in plugins:  # the token may be a candidate of another entropy plugin too
+            charset = getattr(plugin, "charset", None)
+            entropy = plugin.calculate_shannon_entropy if charset and set(token) <= set(charset) else None
+            if entropy is not None and entropy(token) > plugin.entropy_limit:
+                return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _plugins() -> list[Any]:
+    from detect_secrets.settings import get_plugins
+
+    return list(get_plugins())
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(candidate lines as detect-secrets reads them, candidate raw files). A file whose raw text
+    has no candidate cannot have one after detect-secrets' YAML or INI transformers quote its
+    values, so it is not parsed at all."""
+    return _candidate_pattern(_plugins()), _candidate_pattern(_plugins(), quoted=False)
+
+
+def candidate_numbers(lines: list[str], pattern: re.Pattern[str]) -> list[int]:
+    text = "\n".join(line.rstrip("\n") for line in lines)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line.rstrip("\n")) + 1)
+    numbers: list[int] = []
+    for match in pattern.finditer(text):
+        number = _line_at(starts, match.start())
+        if not numbers or numbers[-1] != number:
+            numbers.append(number)
+    return sorted(set(numbers))
+
+
+def _line_at(starts: list[int], offset: int) -> int:
+    import bisect
+
+    return bisect.bisect_right(starts, offset)
+
+
+def _scan_lines(lines: list[str], numbers: list[int], filename: str) -> list[tuple[int, str]]:
+    """detect-secrets' own line pipeline (its line filters, every plugin, its secret filters) over
+    the given line numbers only, with each line's real context."""
+    from detect_secrets.core import scan
+    from detect_secrets.util.code_snippet import get_code_snippet
+
+    content = [line.rstrip("\n") for line in lines]
+    found = []
+    for number in numbers:
+        line = content[number - 1].rstrip()
+        context = get_code_snippet(lines=content, line_number=number)
+        if scan._is_filtered_out(
+            required_filter_parameters=["line"], filename=filename, line=line, context=context
+        ):
+            continue
+        for plugin in _plugins():
+            for secret in scan._scan_line(
+                plugin=plugin, filename=filename, line=line, line_number=number, context=context
+            ):
+                if not scan._is_filtered_out(
+                    required_filter_parameters=["context"],
+                    filename=secret.filename,
+                    secret=secret.secret_value,
+                    plugin=plugin,
+                    line=line,
+                    context=context,
+                ):
+                    found.append((number, str(secret.type)))
+    return found
+
+
+def detect_secrets_file(root: Path, name: str) -> list[tuple[int, str]]:
+    """(line, secret type) that detect-secrets reports for one file, as its `scan_file` would:
+    the plain (or lazily transformed) lines first, the eagerly transformed ones only when the
+    first pass found nothing. Call inside `detect_secrets.settings.default_settings()`."""
+    from detect_secrets.core import scan
+
+    pattern, raw = _patterns()
+    filename = str(root / name)
+    if scan._is_filtered_out(required_filter_parameters=["filename"], filename=filename):
+        return []
+    try:
+        if not _raw_candidate((root / name).read_text(), raw, _plugins()):
+            return []
+    except (OSError, UnicodeDecodeError):
+        return []
+    found: list[tuple[int, str]] = []
+    try:
+        for lines in scan._get_lines_from_file(filename):
+            numbers = candidate_numbers(list(lines), pattern)
+            found = _scan_lines(list(lines), numbers, filename) if numbers else []
+            if found:
+                break
+    except (OSError, UnicodeDecodeError):
+        return []
+    return sorted(set(found))
+
+
+def detect_secrets_findings(name: str, text: str, found: Iterable[tuple[int, str]]) -> list[Finding]:
+    lines = text.splitlines()
+    out = []
+    for number, kind in found:
+        if kind == "Secret Keyword" and 0 < number <= len(lines) and is_reference(lines[number - 1]):
+            continue  # e.g. `secretKey: DBT_ENV_SECRET_SNOWFLAKE_PASSWORD` names a secret
+        out.append(Finding(name, "secret", f"detect-secrets: {kind}", scope="repo", line=number))
+    return out
