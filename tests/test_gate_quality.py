@@ -5,7 +5,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 import yaml
 
 from parity import cli
@@ -38,7 +37,9 @@ GOOD = {
 
 
 def rules(tables: dict) -> set[tuple[str, str]]:
-    return {(f.subject, f.rule) for f in gate_quality.check(gate_quality.parse_spec(yaml.safe_dump(SPEC)), tables)}
+    return {
+        (f.subject, f.rule) for f in gate_quality.check(gate_quality.parse_spec(yaml.safe_dump(SPEC)), tables)
+    }
 
 
 def test_clean_tables_pass() -> None:

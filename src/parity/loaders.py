@@ -100,18 +100,23 @@ def load_checksums(path: Path, source: str) -> dict[str, str]:
 
 
 def line_of_key(text: str, key: str) -> int | None:
-    """The line that sets `key` (YAML `key:`, TOML `key =` or `[key]`), for shape errors. A field of
-    the n-th TOML array table (`allow[1].paths`) is looked for after that table's n-th header."""
+    """The line that sets `key` (`a.b.c`: YAML `c:` inside `b:` inside `a:`, inline maps included;
+    TOML `c =` or `[a.b]`), for shape errors. A field of the n-th TOML array table (`allow[1].paths`)
+    is looked for after that table's n-th header."""
     lines = text.splitlines()
-    start = 0
-    for table, index in re.findall(r"([\w-]+)\[(\d+)\]", key):
-        headers = [n for n, line in enumerate(lines) if line.strip() == f"[[{table}]]"]
-        if len(headers) > int(index):
-            start = headers[int(index)]
-    leaf = re.escape(re.sub(r"\[\d+\]$", "", key.rsplit(".", 1)[-1]))
-    pattern = re.compile(rf"^\s*(-\s*)?(\"?{leaf}\"?\s*[:=]|\[+\s*([\w.-]+\.)?{leaf}\s*\]+)")
-    found = next((n for n in range(start, len(lines)) if pattern.match(lines[n])), None)
-    return found + 1 if found is not None else (start + 1 if start else None)
+    position, found = 0, None
+    for segment in key.split("."):
+        name, _, index = segment.partition("[")
+        headers = [n for n, line in enumerate(lines) if line.strip() == f"[[{name}]]"]
+        if index and headers and len(headers) > int(index.rstrip("]")):
+            position = found = headers[int(index.rstrip("]"))]
+            continue
+        pattern = re.compile(rf"(^|[\s{{,\[.\"'-])\"?{re.escape(name)}\"?\s*([:=]|\]|\.)")
+        hit = next((n for n in range(position, len(lines)) if pattern.search(lines[n])), None)
+        if hit is None:
+            break
+        position = found = hit
+    return found + 1 if found is not None else None
 
 
 _KINDS: dict[type | tuple[type, ...], str] = {

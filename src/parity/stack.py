@@ -136,13 +136,10 @@ def start_kafka(devenv: Path, workdir: Path, timeout: float = 90) -> Service:
     return _wait(service, _port_open(port), timeout)
 
 
-def start_localstack(
-    devenv: Path, workdir: Path, services: str = "s3,secretsmanager", timeout: float = 60
-) -> Service:
-    """Start LocalStack in host mode (no Docker) from its Python 3.13 venv."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = workdir / "localstack.log"
+def localstack_command(
+    devenv: Path, workdir: Path, port: int, services: str = "s3,secretsmanager"
+) -> tuple[list[str], dict[str, str]]:
+    """LocalStack in host mode (no Docker) from its Python 3.13 venv: command and environment."""
     env = {
         **os.environ,
         "GATEWAY_LISTEN": f"127.0.0.1:{port}",
@@ -158,13 +155,19 @@ def start_localstack(
         "DNS_ADDRESS": "0",
         "SKIP_INFRA_DOWNLOADS": "1",
     }
+    return [str(devenv / "venvs" / "localstack" / "bin" / "python"), "-m", "localstack.runtime.main"], env
+
+
+def start_localstack(
+    devenv: Path, workdir: Path, services: str = "s3,secretsmanager", timeout: float = 60
+) -> Service:
+    """Start LocalStack on loopback; ready once its health endpoint answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = workdir / "localstack.log"
+    command, env = localstack_command(devenv, workdir, port, services)
     with log.open("ab") as out:
-        process = subprocess.Popen(
-            [str(devenv / "venvs" / "localstack" / "bin" / "python"), "-m", "localstack.runtime.main"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
@@ -177,6 +180,11 @@ def start_localstack(
     return _wait(Service("localstack", url, process, log), healthy, timeout)
 
 
+def fakesnow_command(devenv: Path, workdir: Path, port: int) -> list[str]:
+    fakesnow = devenv / "venvs" / "tool" / "bin" / "fakesnow"
+    return [str(fakesnow), "-s", "--host", "127.0.0.1", "-p", str(port), "-d", str(workdir / "db")]
+
+
 def start_fakesnow(devenv: Path, workdir: Path, timeout: float = 60) -> Service:
     """Start the fakesnow server (Snowflake's HTTP wire protocol over DuckDB) on loopback."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -184,16 +192,7 @@ def start_fakesnow(devenv: Path, workdir: Path, timeout: float = 60) -> Service:
     log = workdir / "fakesnow.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [
-                str(devenv / "venvs" / "tool" / "bin" / "fakesnow"),
-                "-s",
-                "--host",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-d",
-                str(workdir / "db"),
-            ],
+            fakesnow_command(devenv, workdir, port),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

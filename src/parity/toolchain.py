@@ -7,7 +7,6 @@ which says which pdm lockfile and groups fill it.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,13 +238,16 @@ class Toolchain:
 
     @classmethod
     def from_toml(cls, text: str) -> Toolchain:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise BadInput(LOCK_PATH, f"not valid TOML ({exc})", "Fix the syntax at that line") from None
-        venvs = {name: Venv.from_dict(name, table) for name, table in data.get("venvs", {}).items()}
+        from parity.loaders import Fields, parse_toml
+
+        data = parse_toml(text, LOCK_PATH)
+        fields = Fields(data, LOCK_PATH, text)
+        venvs = {
+            name: Venv.from_dict(name, dict(table.data)) for name, table in fields.tables("venvs", {}).items()
+        }
         tools = []
-        for name, table in data.get("tools", {}).items():
+        for name, table_fields in fields.tables("tools", {}).items():
+            table = dict(table_fields.data)
             kind = table.get("kind")
             if kind not in TOOL_KINDS:
                 raise BadInput(

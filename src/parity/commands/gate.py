@@ -3,6 +3,7 @@ run writes JSON evidence a release records (the work lives in parity.gates)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from parity.gates import runner
@@ -25,6 +26,8 @@ def run(
         root, policy, gate, target, against, evidence or root / runner.EVIDENCE / f"gate-{gate}-{target}.json"
     )
     document = outcome.document()
+    for error in outcome.errors:  # a gate that could not run says why, one line on stderr
+        print(f"parity: {error}", file=sys.stderr)
     if output_format == "json":
         emit_json(document)
         return outcome.exit_code

@@ -150,12 +150,16 @@ def probe(root: Path, values: dict[str, str], logs: LogKeeper) -> dict[str, Any]
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def ruff_binary() -> Path:
+    """ruff of parity's own environment (a declared dependency)."""
+    return Path(sys.executable).parent / "ruff"
+
+
 def ruff_air(root: Path, logs: LogKeeper) -> list[Finding]:
     """ruff's Airflow rules. ruff exits 0 (clean) or 1 (findings); anything else is a crashed
     ruff, which must fail the gate rather than read as "no findings"."""
-    ruff = Path(sys.executable).parent / "ruff"
     done = subprocess.run(
-        [ruff, "check", "--select", "AIR", "--output-format", "json", "--no-cache", DAGS],
+        [ruff_binary(), "check", "--select", "AIR", "--output-format", "json", "--no-cache", DAGS],
         cwd=root,
         capture_output=True,
         text=True,

@@ -38,6 +38,7 @@ class Outcome:
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     exit_code: int = OK
+    errors: list[str] = field(default_factory=list)  # gates that could not run, one line each
 
     def document(self) -> dict[str, Any]:
         return {
@@ -70,7 +71,7 @@ def _guarded(
         return found, summary, FINDINGS if found else OK
     except ParityError as exc:
         code = BAD_INPUT if isinstance(exc, BadInput) else FINDINGS
-        message = str(exc)
+        message = str(exc).splitlines()[0]  # a log tail, if any, is in the kept logs
     except Exception as exc:  # a defect must not hide the other gates' verdicts
         logs.directory.mkdir(parents=True, exist_ok=True)
         (logs.directory / "traceback.txt").write_text(traceback.format_exc())
@@ -101,6 +102,8 @@ def run(root: Path, policy: Policy, gate: str, env: str, against: str, evidence:
             return _one(root, policy, name, values, against, logs)
 
         found, summary, code = _guarded(name, logs, work)
+        if "error" in summary:
+            outcome.errors.append(f"gate {name}: {summary['error']}")
         summary["seconds"] = round(time.monotonic() - begun, 2)
         outcome.findings += found
         outcome.exit_code = max(outcome.exit_code, code)
