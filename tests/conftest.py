@@ -61,3 +61,21 @@ def repo_git(repo_copy: Path) -> Path:
     ):
         subprocess.run(["git", *args], cwd=repo_copy, check=True, capture_output=True)
     return repo_copy
+
+
+# The suite's time budget (README "For CI"): no single test may take longer than this, so that the
+# whole suite stays within 15 minutes on a 2-core machine. A test over it fails the run by name.
+TEST_BUDGET_SECONDS = 420.0
+_SLOW: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.duration > TEST_BUDGET_SECONDS:
+        _SLOW.append((report.nodeid, report.duration))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SLOW and not hasattr(session.config, "workerinput"):  # the controller judges the whole run
+        for nodeid, seconds in _SLOW:
+            print(f"\nBUDGET {nodeid} took {seconds:.0f}s > {TEST_BUDGET_SECONDS:.0f}s", flush=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
