@@ -19,9 +19,9 @@ from pathlib import Path
 from benchmarks.scale import scale
 from parity import kustomize, rendering
 from parity.devenv import binary
-from parity.lint.repository import NOT_SCANNED, tracked_files
 from parity.diffing import diff
 from parity.invariants import classify
+from parity.lint.repository import NOT_SCANNED, tracked_files
 from parity.manifest import normalise, parse_documents
 from parity.policy import parse
 
@@ -112,7 +112,8 @@ def measure(repo: Path, label: str, repeat: int, work: Path) -> list[str]:
     subprocess.run([parity_bin, "check", "--repo", str(repo)], capture_output=True)  # warm the cache
     changed = median_seconds(one_file_changed, repeat)
     rows.append(
-        f"{label:>4} parity check (4 envs, 3 pairs, lint): cold cache {check:6.3f}s = {check / floor:4.1f}x floor, "
+        f"{label:>4} parity check (4 envs, 3 pairs, lint): cold cache {check:6.3f}s"
+        f" = {check / floor:4.1f}x floor, "
         f"after a one-file change {changed:6.3f}s = {changed / floor:4.1f}x floor "
         f"(floor: slowest kustomize build {floor:5.3f}s)  peak RSS {rss:6.1f} MB"
     )
