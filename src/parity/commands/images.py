@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parity import image_inputs
-from parity.errors import FINDINGS, OK, BadInput
+from parity.errors import FINDINGS, OK
 from parity.invariants import values_of
 from parity.oci import build as builder
 from parity.oci import definition, layout
@@ -20,15 +20,6 @@ from parity.output import emit_json, table
 from parity.rendering import render
 
 
-def _selected(root: Path, names: Sequence[str]) -> list[definition.ImageDef]:
-    common = definition.load_common(root)
-    known = definition.names(root)
-    for name in names:
-        if name not in known:
-            raise BadInput(f"image {name}", "not defined", f"Choose one of: {', '.join(known)}")
-    return [definition.load(root, name, common) for name in (names or known)]
-
-
 def _say(name: str) -> Say:
     started = time.monotonic()
 
@@ -36,10 +27,6 @@ def _say(name: str) -> Say:
         print(f"[{time.monotonic() - started:6.1f}s] {name}: {message}", file=sys.stderr, flush=True)
 
     return say
-
-
-def _mib(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB"
 
 
 def build(
@@ -52,7 +39,7 @@ def build(
     out: Path | None,
     output_format: str,
 ) -> int:
-    images = _selected(root, names)
+    images = definition.select(root, names)
     locked = image_inputs.locked_images(root)
     results = []
     for image in images:
@@ -65,21 +52,11 @@ def build(
     for built in results:
         same = locked.get(built.name, {}).get("digest") == built.digest
         status = "locked" if lock else ("= lock" if same else "differs from lock")
-        rows.append([built.name, built.digest, _mib(built.size), f"{built.seconds:.1f}s", status])
+        rows.append([built.name, built.digest, f"{built.size / 2**20:.1f} MiB", f"{built.seconds:.1f}s", status])
     if output_format == "json":
         emit_json(
             {
-                "images": [
-                    {
-                        "name": b.name,
-                        "digest": b.digest,
-                        "size": b.size,
-                        "seconds": round(b.seconds, 2),
-                        "layout": str(b.layout),
-                        "layers": b.layers,
-                    }
-                    for b in results
-                ],
+                "images": [b.as_json() for b in results],
                 "lock_changed": changed,
             }
         )
@@ -95,7 +72,7 @@ def build(
 
 def verify(root: Path, names: Sequence[str], output_format: str) -> int:
     """Rebuild from scratch (no layer cache, base re-made by mmdebstrap) and compare with the lock."""
-    images = _selected(root, names)
+    images = definition.select(root, names)
     verdicts = verifier.verify(
         root, images, image_inputs.locked_images(root), {i.name: _say(i.name) for i in images}
     )
@@ -127,7 +104,7 @@ def run(
     volumes: Sequence[str],
     entrypoint: str | None,
 ) -> int:
-    (image,) = _selected(root, [name])
+    (image,) = definition.select(root, [name])
     env = values_of(render(root, values_env, validate=False).resources) if values_env else {}
     env.update(runner.parse_env(env_items))
     runner.check_volumes(volumes)

@@ -38,6 +38,16 @@ class Built:
     seconds: float
     build_input_hash: str
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "digest": self.digest,
+            "size": self.size,
+            "seconds": round(self.seconds, 2),
+            "layout": str(self.layout),
+            "layers": self.layers,
+        }
+
     @property
     def size(self) -> int:
         return sum(int(layer["size"]) for layer in self.layers)

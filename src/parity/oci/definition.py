@@ -5,6 +5,7 @@ reads nothing else but the lock files they name."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
@@ -232,3 +233,13 @@ def input_files(root: Path, image: ImageDef) -> list[str]:
     if image.jars:
         files.add(image.jars)
     return sorted(files)
+
+
+def select(root: Path, wanted: Sequence[str]) -> list[ImageDef]:
+    """The named images (all of them when none is named); an unknown name is bad input."""
+    common = load_common(root)
+    known = names(root)
+    for name in wanted:
+        if name not in known:
+            raise BadInput(f"image {name}", "not defined", f"Choose one of: {', '.join(known)}")
+    return [load(root, name, common) for name in (wanted or known)]
