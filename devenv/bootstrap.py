@@ -89,10 +89,16 @@ COLD_SECONDS = {
 class Plan:
     """What is left to do, for the progress lines: estimated seconds per step and lane."""
 
-    def __init__(self, steps: list[Step], stamps: Path) -> None:
-        self.pending = {s.label: s for s in steps}
+    def __init__(self, steps: list[Step], stamps: Path, force: bool = False) -> None:
+        # Only steps whose stamp is stale count: an up-to-date step takes a fraction of a second.
+        self.pending = {s.label: s for s in steps if force or self._stale(s, stamps)}
         self.stamps = stamps
         self.lock = threading.Lock()
+
+    @staticmethod
+    def _stale(step: Step, stamps: Path) -> bool:
+        stamp = stamps / step.label.replace(" ", "-")
+        return not stamp.is_file() or stamp.read_text() != step.inputs()
 
     def estimate(self, step: Step) -> float:
         timed = self.stamps / (step.label.replace(" ", "-") + ".seconds")
@@ -474,7 +480,7 @@ class Bootstrap:
         venv; the schema steps need the tool venv)."""
         steps = [s for s in self.steps() if not only or any(o in s.label for o in only)]
         started = time.monotonic()
-        plan = Plan(steps, self.devenv / "stamps")
+        plan = Plan(steps, self.devenv / "stamps", self.force)
         lanes = {
             name: Lane(name, [s for s in steps if s.lane == name], plan)
             for name in ("machine", "build", "fetch")

@@ -37,7 +37,7 @@ def test_go_builds_and_downloads_run_in_separate_lanes_with_an_estimate(tmp_path
         for label in ("machine tools", "venv pdm", "go tilt", "maven kafka", "go etcd")
     ]
     assert [s.lane for s in steps] == ["machine", "fetch", "build", "fetch", "build"]
-    plan = module.Plan(steps, tmp_path)
+    plan = module.Plan(steps, tmp_path)  # no stamps yet: every step is to do
     assert plan.left() == "5 step(s) left, about 7 min"  # the build lane: tilt 393s + etcd 47s
     (tmp_path / "go-tilt.seconds").write_text("60\n")  # this machine's own timing wins
     plan.done(steps[0])

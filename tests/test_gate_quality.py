@@ -98,21 +98,6 @@ def test_failing_not_null_test_and_a_source_type_the_spark_job_does_not_write(
     assert "FAIL test.finsight.not_null_stg_payments_failure_reason" in capsys.readouterr().out
 
 
-@pytest.mark.integration
-def test_gate_all_runs_every_gate_and_writes_one_evidence_file(
-    repo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    evidence = tmp_path / "all.json"
-    assert cli.main(["gate", "all", "--repo", str(repo_root), "--evidence", str(evidence)]) == 0
-    document = json.loads(evidence.read_text())
-    assert document["ok"] and set(document["summary"]) == {"dags", "schema", "quality"}
-    assert document["summary"]["quality"]["spark_jobs"] == 15
-    captured = capsys.readouterr()
-    assert "[3/3] gate quality: passed" in captured.err and captured.out.startswith(
-        "gate all (dev): passed in"
-    )
-
-
 def test_spark_output_against_dbt_source_types() -> None:
     from parity.gates import sources as gate_sources
 

@@ -38,10 +38,6 @@ def test_pairs_per_mode() -> None:
     assert gate_schema.pairs(["a", "b"], "NONE") == []
 
 
-def test_repository_histories_are_compatible(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert gate(repo_root.parent / repo_root.name, capsys)[0] == 0
-
-
 def test_avro_field_without_default_under_backward(
     repo_git: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -52,7 +52,8 @@ def build(
     for built in results:
         same = locked.get(built.name, {}).get("digest") == built.digest
         status = "locked" if lock else ("= lock" if same else "differs from lock")
-        rows.append([built.name, built.digest, f"{built.size / 2**20:.1f} MiB", f"{built.seconds:.1f}s", status])
+        size = f"{built.size / 2**20:.1f} MiB"
+        rows.append([built.name, built.digest, size, f"{built.seconds:.1f}s", status])
     if output_format == "json":
         emit_json(
             {

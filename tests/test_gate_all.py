@@ -1,0 +1,58 @@
+"""`parity gate all` on the repository, run once for the module (it runs the DAG probe, dbt parse
+twice, dbt build, the 15 Spark jobs and a broker): each test reads the one evidence file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEVENV, ROOT
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def gate_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    evidence = tmp_path_factory.mktemp("gate-all") / "all.json"  # never in the work tree
+    done = subprocess.run(
+        [DEVENV / "bin" / "parity", "gate", "all", "--repo", ROOT, "--evidence", evidence],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={**os.environ, "PARITY_DEVENV": str(DEVENV)},
+    )
+    return {
+        "code": done.returncode,
+        "out": done.stdout,
+        "err": done.stderr,
+        "document": json.loads(evidence.read_text()),
+        "logs": evidence.parent / "logs",
+    }
+
+
+def test_gate_all_runs_every_gate_and_writes_one_evidence_file(gate_all: dict[str, Any]) -> None:
+    assert gate_all["code"] == 0, gate_all["out"] + gate_all["err"]
+    document = gate_all["document"]
+    assert document["ok"] and set(document["summary"]) == {"dags", "schema", "quality"}
+    assert document["summary"]["quality"]["spark_jobs"] == 15
+    assert "[3/3] gate quality: passed" in gate_all["err"]
+    assert gate_all["out"].startswith("gate all (dev): passed in")
+    assert not Path(gate_all["logs"]).exists()  # logs are kept only when a gate fails
+
+
+def test_repository_dags_pass_with_evidence(gate_all: dict[str, Any]) -> None:
+    dags = gate_all["document"]["summary"]["dags"]
+    assert dags["dags"] == 120 and dags["import_errors"] == 0 and dags["files"] >= 100
+    assert "[1/3] gate dags: passed" in gate_all["err"]
+
+
+def test_repository_histories_are_compatible(gate_all: dict[str, Any]) -> None:
+    schema = gate_all["document"]["summary"]["schema"]
+    assert schema["subjects"] == 3 and schema["version_pairs"] >= 4
+    assert not [f for f in gate_all["document"]["findings"] if f["subject"].endswith("-value")]
+    assert "[2/3] gate schema: passed" in gate_all["err"]
