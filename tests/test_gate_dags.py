@@ -51,7 +51,11 @@ def test_cycle_is_reported(repo_copy: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_slow_file_exceeds_the_parse_budget(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    body = "    EmptyOperator(task_id='a')\n\nimport time\n\ntime.sleep(3)\n"
+    # Parse cost is CPU time (load on the machine does not change it), so the file burns CPU.
+    body = (
+        "    EmptyOperator(task_id='a')\n\nimport time\n\n_t = time.process_time()\n"
+        "while time.process_time() - _t < 2.5:\n    pass\n"
+    )
     (repo_copy / "pipelines/dags/slow.py").write_text(dag_file(body, "slow"))
     code, found = gate(repo_copy, capsys)
     assert code == 1 and ("slow.py", "parse-time") in found

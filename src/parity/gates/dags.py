@@ -94,7 +94,9 @@ def probe_findings(
         out.append(_finding(file, rule, last))
     for file, seconds in sorted(probe["parse_seconds"].items()):
         if seconds > budget:
-            out.append(_finding(file, "parse-time", f"parsed in {seconds:.2f}s, budget {budget:.2f}s"))
+            out.append(
+                _finding(file, "parse-time", f"parsing took {seconds:.2f} CPU seconds, budget {budget:.2f}s")
+            )
     for dag in sorted(probe["dags"], key=lambda d: d["dag_id"]):
         subject = f"{dag['file']}::{dag['dag_id']}"
         if not dag["owner"] or dag["owner"] == "airflow":
