@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from parity import __version__, loaders, policy
-from parity.commands import check, diff, doctor, gate, images, lint, render
 from parity.errors import BAD_INPUT, INTERNAL, ParityError
 from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
@@ -150,27 +150,29 @@ def load_policy(root: Path) -> Policy:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    # Each command's module is imported when it runs: `parity check` never loads the image builder.
+    run: Callable[..., int] = importlib.import_module(f"parity.commands.{args.command}").run
     root = find_root(getattr(args, "repo", None))
     if args.command == "doctor":
-        return doctor.run(root, tools=args.tools, output_format=args.format)
+        return run(root, tools=args.tools, output_format=args.format)
     if args.command == "render":
-        return render.run(root, load_policy(root), args.env, args.output)
+        return run(root, load_policy(root), args.env, args.output)
     if args.command == "diff":
-        return diff.run(root, load_policy(root), args.left, args.right, args.format)
+        return run(root, load_policy(root), args.left, args.right, args.format)
     if args.command == "gate":
-        return gate.run(
-            root, load_policy(root), args.gate, args.env, args.evidence, args.format, args.against
-        )
+        return run(root, load_policy(root), args.gate, args.env, args.evidence, args.format, args.against)
     if args.command == "lint":
-        return lint.run(root, load_policy(root), args.paths, args.format)
+        return run(root, load_policy(root), args.paths, args.format)
     if args.command == "images":
         return _images(root, args)
     if args.command == "check":
-        return check.run(root, load_policy(root), args.envs, args.format)
+        return run(root, load_policy(root), args.envs, args.format)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown names
 
 
 def _images(root: Path, args: argparse.Namespace) -> int:
+    from parity.commands import images
+
     if args.images_command == "build":
         return images.build(
             root,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,20 +51,21 @@ def is_reference(line: str) -> bool:
 
 
 def own_secret_findings(path: str, text: str) -> list[Finding]:
-    out = []
+    """Our patterns, the first that matches a line naming it. None of them is anchored, so one
+    that finds nothing in the whole text finds nothing on any line: only the others are run line
+    by line."""
+    present = [(label, pattern) for label, pattern in OWN_SECRET_PATTERNS if pattern.search(text)]
+    out: list[Finding] = []
+    if not present:
+        return out
     for number, line in enumerate(text.splitlines(), 1):
-        for label, pattern in OWN_SECRET_PATTERNS:
-            if pattern.search(line):
-                out.append(
-                    Finding(
-                        path,
-                        "secret",
-                        f"looks like a {label}; use an ExternalSecret",
-                        scope="repo",
-                        line=number,
-                    )
+        label = next((label for label, pattern in present if pattern.search(line)), None)
+        if label is not None:
+            out.append(
+                Finding(
+                    path, "secret", f"looks like a {label}; use an ExternalSecret", scope="repo", line=number
                 )
-                break
+            )
     return out
 
 
@@ -82,45 +84,61 @@ def secret_resource_findings(path: str, text: str) -> list[Finding]:
 
 
 # --- detect-secrets ---------------------------------------------------------------------------
-def _candidate_pattern(plugins: Iterable[Any], quoted: bool = True) -> re.Pattern[str]:
-    """One regex matching every line any of the plugins could flag (a superset, built from the
-    plugins' own patterns): a denylist regex, a keyword, or a quoted charset run long enough that
-    its Shannon entropy can exceed the plugin's limit (H <= log2(length))."""
+@dataclass(frozen=True)
+class Candidates:
+    """What any plugin could flag (a superset, built from the plugins' own patterns): each
+    keyword/denylist regex on its own (one C-level scan each is far faster than one alternation),
+    and one regex of the charset runs long enough that their Shannon entropy can exceed a plugin's
+    limit (H <= log2(length))."""
+
+    fixed: tuple[re.Pattern[str], ...]
+    entropy: re.Pattern[str]
+
+
+def _candidates(plugins: Iterable[Any], quoted: bool) -> Candidates:
     from detect_secrets.plugins.keyword import DENYLIST
 
-    parts = [f"(?i:{'|'.join(DENYLIST)})"]
+    fixed = [re.compile("|".join(DENYLIST), re.IGNORECASE)]  # the keywords: always the first
+    runs = []
     for index, plugin in enumerate(plugins):
-        for regex in getattr(plugin, "denylist", ()):
-            flags = "i" if regex.flags & re.IGNORECASE else ""
-            parts.append(f"(?{flags}:{regex.pattern})" if flags else f"(?:{regex.pattern})")
+        fixed += [re.compile(regex.pattern, regex.flags) for regex in getattr(plugin, "denylist", ())]
         charset, limit = getattr(plugin, "charset", None), getattr(plugin, "entropy_limit", None)
         if charset and limit is not None:
-            # The plugin reads quoted strings only (its own regex), of at least this many characters.
-            quote = f"q{index}"
-            shortest = math.floor(2**limit) + 1
-            run = f"[{re.escape(charset)}]{{{shortest},}}"
-            if quoted:
-                parts.append(f"(?P<{quote}>['\"]){run}(?P={quote})")
+            run = f"[{re.escape(charset)}]{{{math.floor(2**limit) + 1},}}"
+            if quoted:  # the plugin reads quoted strings only (its own regex)
+                runs.append(f"(?P<q{index}>['\"]){run}(?P=q{index})")
             else:  # a whole scalar value that a transformer (YAML, INI) would quote
-                bounded = f"(?<![^\\s\"'\\[\\]{{}},=]){run}(?![^\\s\"'\\[\\]{{}},#])"
-                parts.append(f"(?P<e{index}>{bounded})")
-    return re.compile("|".join(parts), re.MULTILINE)
+                runs.append(f"(?P<e{index}>(?<![^\\s\"'\\[\\]{{}},=]){run}(?![^\\s\"'\\[\\]{{}},#]))")
+    return Candidates(tuple(fixed), re.compile("|".join(runs), re.MULTILINE))
 
 
-def _raw_candidate(text: str, raw: re.Pattern[str], plugins: list[Any]) -> bool:
+def _raw_candidate(text: str, raw: Candidates, plugins: list[Any]) -> bool:
     """Whether a file's raw text holds a candidate: a keyword or denylist match, or a whole value
     whose entropy (computed by the plugin itself) exceeds the plugin's limit."""
-    for match in raw.finditer(text):
-        group = match.lastgroup
-        if group is None or not group.startswith("e"):
-            return True
-        token = match.group(group)
+    lowered = text.lower()
+    keywords, *denylists = raw.fixed
+    # A keyword can only match where all its literal pieces occur (`api_?key`: "api" and "key").
+    if any(all(piece in lowered for piece in pieces) for pieces in _keyword_pieces()) and keywords.search(
+        text
+    ):
+        return True
+    if any(regex.search(text) for regex in denylists):
+        return True
+    for match in raw.entropy.finditer(text):
+        token = match.group(match.lastgroup or 0)
         for plugin in plugins:  # the token may be a candidate of another entropy plugin too
             charset = getattr(plugin, "charset", None)
             entropy = plugin.calculate_shannon_entropy if charset and set(token) <= set(charset) else None
             if entropy is not None and entropy(token) > plugin.entropy_limit:
                 return True
     return False
+
+
+@lru_cache(maxsize=1)
+def _keyword_pieces() -> list[list[str]]:
+    from detect_secrets.plugins.keyword import DENYLIST
+
+    return [[piece.lower() for piece in entry.split("_?") if piece] for entry in DENYLIST]
 
 
 @lru_cache(maxsize=1)
@@ -131,24 +149,24 @@ def _plugins() -> list[Any]:
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _patterns() -> tuple[Candidates, Candidates]:
     """(candidate lines as detect-secrets reads them, candidate raw files). A file whose raw text
     has no candidate cannot have one after detect-secrets' YAML or INI transformers quote its
     values, so it is not parsed at all."""
-    return _candidate_pattern(_plugins()), _candidate_pattern(_plugins(), quoted=False)
+    return _candidates(_plugins(), quoted=True), _candidates(_plugins(), quoted=False)
 
 
-def candidate_numbers(lines: list[str], pattern: re.Pattern[str]) -> list[int]:
+def candidate_numbers(lines: list[str], candidates: Candidates) -> list[int]:
     text = "\n".join(line.rstrip("\n") for line in lines)
     starts = [0]
     for line in lines[:-1]:
         starts.append(starts[-1] + len(line.rstrip("\n")) + 1)
-    numbers: list[int] = []
-    for match in pattern.finditer(text):
-        number = _line_at(starts, match.start())
-        if not numbers or numbers[-1] != number:
-            numbers.append(number)
-    return sorted(set(numbers))
+    numbers = {
+        _line_at(starts, match.start())
+        for regex in (*candidates.fixed, candidates.entropy)
+        for match in regex.finditer(text)
+    }
+    return sorted(numbers)
 
 
 def _line_at(starts: list[int], offset: int) -> int:
