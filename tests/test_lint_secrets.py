@@ -20,6 +20,8 @@ SAMPLES = {
     "jwt.md": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
     + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\n",
     "private.txt": "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n",
+    "comparison.py": 'if "Zq8w3Kp0x7Mn2bL5" == db_password:\n    pass\n',
+    "prefixed.go": 'my_api_key := "Zq8w3Kp0x7Mn2bL5tW9yH4cJ"\n',
     "clean.yaml": "name: finsight\nimage: spark\nkind: HorizontalPodAutoscaler\n",
 }
 

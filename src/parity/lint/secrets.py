@@ -91,14 +91,18 @@ class Candidates:
     and one regex of the charset runs long enough that their Shannon entropy can exceed a plugin's
     limit (H <= log2(length))."""
 
+    keywords: tuple[re.Pattern[str], ...]
     fixed: tuple[re.Pattern[str], ...]
     entropy: re.Pattern[str]
+    stems: re.Pattern[str]  # the bare keywords, where a keyword regex's match must begin
 
 
 def _candidates(plugins: Iterable[Any], quoted: bool) -> Candidates:
     from detect_secrets.plugins.keyword import DENYLIST
 
-    fixed = [re.compile("|".join(DENYLIST), re.IGNORECASE)]  # the keywords: always the first
+    stems = re.compile("|".join(DENYLIST), re.IGNORECASE)
+    keywords = [stems] if quoted else _keyword_assignments()
+    fixed = []
     runs = []
     for index, plugin in enumerate(plugins):
         fixed += [re.compile(regex.pattern, regex.flags) for regex in getattr(plugin, "denylist", ())]
@@ -109,20 +113,40 @@ def _candidates(plugins: Iterable[Any], quoted: bool) -> Candidates:
                 runs.append(f"(?P<q{index}>['\"]){run}(?P=q{index})")
             else:  # a whole scalar value that a transformer (YAML, INI) would quote
                 runs.append(f"(?P<e{index}>(?<![^\\s\"'\\[\\]{{}},=]){run}(?![^\\s\"'\\[\\]{{}},#]))")
-    return Candidates(tuple(fixed), re.compile("|".join(runs), re.MULTILINE))
+    return Candidates(tuple(keywords), tuple(fixed), re.compile("|".join(runs), re.MULTILINE), stems)
+
+
+def _keyword_assignments() -> list[re.Pattern[str]]:
+    """A keyword plugin's finding needs one of its assignment regexes (`password: x`, `secret =
+    "x"`...) to match; across every file type they use, searched over a whole raw file (where `\\s*`
+    may even span lines), they find every line it could flag, also after the YAML and INI
+    transformers quote the values (the regexes those file types use take an optional quote)."""
+    from detect_secrets.plugins import keyword
+
+    regexes = {r for table in keyword.REGEX_BY_FILETYPE.values() for r in table}
+    regexes |= set(keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP)
+    return sorted(regexes, key=lambda r: r.pattern)  # each alone: they hold numbered backreferences
 
 
 def _raw_candidate(text: str, raw: Candidates, plugins: list[Any]) -> bool:
     """Whether a file's raw text holds a candidate: a keyword or denylist match, or a whole value
     whose entropy (computed by the plugin itself) exceeds the plugin's limit."""
-    lowered = text.lower()
-    keywords, *denylists = raw.fixed
-    # A keyword can only match where all its literal pieces occur (`api_?key`: "api" and "key").
-    if any(all(piece in lowered for piece in pieces) for pieces in _keyword_pieces()) and keywords.search(
-        text
-    ):
-        return True
-    if any(regex.search(text) for regex in denylists):
+    # A keyword regex's match begins at a keyword (or at the start of the word holding it, for the
+    # variants that allow a prefix): try each one anchored there, never scanning the whole text.
+    anchored = [
+        regex for regex in raw.keywords if regex.pattern.lstrip("(").startswith(raw.stems.pattern[:8])
+    ]
+    for regex in raw.keywords:  # the comparison variant (`"x" == password`) begins at its quote
+        comparison = "[!=]{2,3}" in regex.pattern
+        if regex not in anchored and (not comparison or "==" in text or "!=" in text) and regex.search(text):
+            return True
+    for hit in raw.stems.finditer(text):
+        word = hit.start()
+        while word > 0 and (text[word - 1].isalnum() or text[word - 1] == "_"):
+            word -= 1
+        if any(regex.match(text, start) for start in {word, hit.start()} for regex in anchored):
+            return True
+    if any(regex.search(text) for regex in raw.fixed):
         return True
     for match in raw.entropy.finditer(text):
         token = match.group(match.lastgroup or 0)
@@ -132,13 +156,6 @@ def _raw_candidate(text: str, raw: Candidates, plugins: list[Any]) -> bool:
             if entropy is not None and entropy(token) > plugin.entropy_limit:
                 return True
     return False
-
-
-@lru_cache(maxsize=1)
-def _keyword_pieces() -> list[list[str]]:
-    from detect_secrets.plugins.keyword import DENYLIST
-
-    return [[piece.lower() for piece in entry.split("_?") if piece] for entry in DENYLIST]
 
 
 @lru_cache(maxsize=1)
@@ -163,7 +180,7 @@ def candidate_numbers(lines: list[str], candidates: Candidates) -> list[int]:
         starts.append(starts[-1] + len(line.rstrip("\n")) + 1)
     numbers = {
         _line_at(starts, match.start())
-        for regex in (*candidates.fixed, candidates.entropy)
+        for regex in (*candidates.keywords, *candidates.fixed, candidates.entropy)
         for match in regex.finditer(text)
     }
     return sorted(numbers)
