@@ -69,7 +69,9 @@ def diff(left: Mapping[Identity, Resource], right: Mapping[Identity, Resource]) 
         if identity not in left:
             out.append(Difference(identity, "", MISSING, "present"))
             continue
-        a, b = flatten(left[identity].body), flatten(right[identity].body)
+        if left[identity].body == right[identity].body:
+            continue
+        a, b = left[identity].flat, right[identity].flat
         for path in sorted(set(a) | set(b)):
             va, vb = a.get(path, MISSING), b.get(path, MISSING)
             if va != vb or (path in a) != (path in b):

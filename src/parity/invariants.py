@@ -23,7 +23,7 @@ def violation(rule: str, scope: str, subject: str, path: str, message: str) -> F
 
 def image_refs(resource: Resource) -> Iterator[tuple[str, str]]:
     """(path, image) for every image field, and for images named inside embedded YAML strings."""
-    for path, value in flatten(resource.body).items():
+    for path, value in resource.flat.items():
         if not isinstance(value, str):
             continue
         if path.endswith(".image") or path == "spec.image":
@@ -141,7 +141,7 @@ def check_cross_env(
     # One alternation, longest first, scans each string once however many values there are.
     pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
     for identity, resource in resources.items():
-        for path, value in flatten(resource.body).items():
+        for path, value in resource.flat.items():
             if isinstance(value, str):
                 for match in pattern.finditer(value):
                     other, key = needles[match.group(0)]
@@ -164,7 +164,7 @@ def check_spark_jars(
     for identity, resource in resources.items():
         if identity.kind != "SparkApplication":
             continue
-        for path, value in flatten(resource.body).items():
+        for path, value in resource.flat.items():
             if path.startswith("spec.deps.jars") and isinstance(value, str):
                 jar = value.rsplit("/", 1)[-1]
                 if jar not in locked_jars:

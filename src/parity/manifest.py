@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import yaml
@@ -35,6 +36,14 @@ class Resource:
     identity: Identity
     namespace: str
     body: Mapping[str, Any]
+
+    @cached_property
+    def flat(self) -> dict[str, Any]:
+        """path -> leaf (parity.diffing.flatten), computed once: the diff of every pair and each
+        per-environment rule read it."""
+        from parity.diffing import flatten
+
+        return flatten(self.body)
 
 
 def base_name(kind: str, name: str) -> str:
