@@ -9,6 +9,7 @@ import base64
 import ipaddress
 import os
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -48,7 +49,9 @@ def traced_start(
     seconds (background threads: update checks, analytics, DNS), stop it; the addresses it tried."""
     wrapped = ["ip", "netns", "exec", namespace, "strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg"]
     with log.open("ab") as out:
-        process = subprocess.Popen([*wrapped, "-o", str(trace), *command], stdout=out, stderr=out, env=env)
+        process = subprocess.Popen(
+            [*wrapped, "-o", str(trace), *command], stdout=out, stderr=out, env=env, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 120
         while not port_open_inside(namespace, port):
@@ -56,13 +59,17 @@ def traced_start(
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
         time.sleep(seconds)
-    finally:
-        process.terminate()
+    finally:  # the whole group: stopping strace alone would leave the traced process running
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        deadline = time.monotonic() + 30
+        while subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True).returncode == 0:
+            assert time.monotonic() < deadline, "the component outlived its process group's SIGTERM"
+            time.sleep(0.2)
     return ADDRESS.findall(trace.read_text())
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parity import diffing, image_inputs, invariants, loaders
+from parity import diffing, image_inputs, invariants, kubeconform, loaders
 from parity.findings import Finding
 from parity.invariants import violation
 from parity.lint.repository import lint_rendered, lint_sources
@@ -84,14 +84,17 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
     lock = image_inputs.locked_images(root)
     jars = set(loaders.load_checksums(root / SPARK_JARS_LOCK, str(SPARK_JARS_LOCK)))
     repository = repository_findings(root)
-    with ThreadPoolExecutor(max_workers=1) as linting:
-        lint = linting.submit(lint_sources, root, policy, []) if not envs else None
+    with ThreadPoolExecutor(max_workers=2) as background:
+        lint = background.submit(lint_sources, root, policy, []) if not envs else None
         findings = invariants.check_values_keys(values)
         incomplete = {f.scope for f in findings}
-        rendered = render_all(root, [e for e in report.environments if e not in incomplete])
+        rendered = render_all(root, [e for e in report.environments if e not in incomplete], validate=False)
+        # kubeconform (its own process, every core) validates while this thread diffs.
+        validation = background.submit(
+            kubeconform.validate, root, {env: r.text for env, r in rendered.items()}
+        )
         env_values = {env: invariants.values_of(r.resources) for env, r in rendered.items()}
         for env, r in rendered.items():
-            findings += [violation("kubeconform", env, p.resource, "", p.message) for p in r.invalid]
             findings += invariants.check_images(env, r.resources, lock)
             findings += invariants.check_spark_jars(env, r.resources, jars)
             others = {o: v for o, v in env_values.items() if o != env and not _related(policy, env, o)}
@@ -104,6 +107,12 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
                 report.pairs[f"{a}->{b}"] = {"violations": len(violations), "allowed": counts}
                 for rule, count in counts.items():
                     report.allowed[rule] = report.allowed.get(rule, 0) + count
+        invalid = validation.result()
+        findings = [
+            violation("kubeconform", env, p.resource, "", p.message)
+            for env in rendered
+            for p in invalid.get(env, [])
+        ] + findings
         findings += repository
         if lint is not None:  # the lint covers the repository: only a check of every environment runs it
             lint_findings = lint.result()[0] + lint_rendered({env: r.text for env, r in rendered.items()})
