@@ -86,6 +86,35 @@ COLD_SECONDS = {
 }
 
 
+def timings_file() -> Path:
+    """This machine's own step timings, shared by every checkout on it (a fresh clone's first
+    bootstrap is estimated from what the machine's caches make it take)."""
+    base = os.environ.get("PARITY_CACHE_DIR") or str(Path.home() / ".cache" / "parity")
+    return Path(base) / "bootstrap-seconds.json"
+
+
+_TIMINGS = threading.Lock()
+
+
+def timings() -> dict[str, float]:
+    try:
+        return dict(json.loads(timings_file().read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def record_timing(label: str, seconds: float) -> None:
+    with _TIMINGS:
+        known = {**timings(), label: round(seconds, 1)}
+        try:
+            timings_file().parent.mkdir(parents=True, exist_ok=True)
+            tmp = timings_file().with_suffix(".tmp")
+            tmp.write_text(json.dumps(known, indent=1, sort_keys=True))
+            tmp.replace(timings_file())
+        except OSError:
+            pass  # a read-only home: estimates fall back to the cold figures
+
+
 class Plan:
     """What is left to do, for the progress lines: estimated seconds per step and lane."""
 
@@ -101,11 +130,7 @@ class Plan:
         return not stamp.is_file() or stamp.read_text() != step.inputs()
 
     def estimate(self, step: Step) -> float:
-        timed = self.stamps / (step.label.replace(" ", "-") + ".seconds")
-        try:
-            return float(timed.read_text())
-        except (OSError, ValueError):
-            return float(COLD_SECONDS.get(step.label, 30))
+        return float(timings().get(step.label, COLD_SECONDS.get(step.label, 30)))
 
     def done(self, step: Step) -> None:
         with self.lock:
@@ -469,7 +494,7 @@ class Bootstrap:
             return False
         stamp.write_text(inputs)
         seconds = time.monotonic() - t0
-        stamp.with_name(stamp.name + ".seconds").write_text(f"{seconds:.1f}\n")
+        record_timing(step.label, seconds)
         lane.say(step, f"installed in {seconds:.1f}s")
         return True
 
