@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from parity.toolcheck import (  # noqa: E402 - the package is not installed yet
 )
 
 PDM_VENV = "pdm"
+WORKERS = 3  # a Go build and two downloads/installs at once on a 2-core machine
 
 
 class StepFailed(Exception):
@@ -60,12 +61,17 @@ class Step:
     inputs: Callable[[], str]
     tools: list
     install: Callable[[], None]
+    after: tuple[str, ...] = ()  # steps whose result this one uses (a venv export needs pdm)
 
     @property
     def lane(self) -> str:
+        """Go builds use every core, so one at a time (`build`); apt holds a lock (`apt`); the rest
+        (`fetch`: venvs, jars, schemas) mostly wait on downloads and disks, and run side by side."""
         if self.label == "machine tools":
             return "machine"
-        return "build" if self.label.startswith("go ") else "fetch"
+        if self.label.startswith("go "):
+            return "build"
+        return "apt" if self.label.startswith("debian ") else "fetch"
 
 
 # Seconds each step took on a cold 2-core machine (no caches), for the estimate of what is left
@@ -139,16 +145,14 @@ class Plan:
     def left(self) -> str:
         with self.lock:
             pending = list(self.pending.values())
-        per_lane = {
-            lane: sum(self.estimate(s) for s in pending if s.lane == lane) for lane in ("build", "fetch")
-        }
-        names = len(pending)
-        return f"{names} step(s) left, about {max(per_lane.values()) / 60:.0f} min"
+        build = sum(self.estimate(s) for s in pending if s.lane == "build")
+        others = sum(self.estimate(s) for s in pending if s.lane != "build") / (WORKERS - 1)
+        return f"{len(pending)} step(s) left, about {max(build, others) / 60:.0f} min"
 
 
 class Lane:
-    def __init__(self, name: str, steps: list[Step], plan: Plan) -> None:
-        self.name, self.steps, self.plan = name, steps, plan
+    def __init__(self, name: str, plan: Plan) -> None:
+        self.name, self.plan = name, plan
 
     def estimate(self, step: Step) -> float:
         return self.plan.estimate(step)
@@ -396,6 +400,7 @@ class Bootstrap:
                     ),
                     [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
                     lambda venv=venv: self.install_venv(venv),
+                    () if venv.name == PDM_VENV else (f"venv {PDM_VENV}",),
                 )
             )
         gover = self.go_version()
@@ -445,6 +450,7 @@ class Bootstrap:
                     ),
                     [stool],
                     lambda t=stool: self.install_schemas(t),
+                    (f"venv {stool.source_venv}",),
                 )
             )
         for ctool in self.tools_of(CrdSchemaTool):
@@ -459,6 +465,7 @@ class Bootstrap:
                     ),
                     [ctool],
                     lambda t=ctool: self.install_crds(t),
+                    (f"venv {ctool.source_venv}",),
                 )
             )
         return steps
@@ -499,23 +506,33 @@ class Bootstrap:
         return True
 
     def execute(self, only: set[str]) -> int:
-        """Two lanes side by side: `build` (Go builds, which use every core) and `fetch` (venvs,
-        jars, Debian packages, schemas: mostly waiting on downloads and disks), so the waiting
-        overlaps the compiling. Within a lane, steps run in order (a venv export needs the pdm
-        venv; the schema steps need the tool venv)."""
+        """Steps run side by side, up to WORKERS at once: at most one Go build (it uses every core)
+        and one apt install (apt holds a lock) at a time, while venvs, jars and schemas fetch beside
+        them, so the waiting on downloads overlaps the compiling. A step starts once the steps it
+        uses are done (a venv export needs the pdm venv; the schema steps need the tool venv)."""
         steps = [s for s in self.steps() if not only or any(o in s.label for o in only)]
         started = time.monotonic()
         plan = Plan(steps, self.devenv / "stamps", self.force)
-        lanes = {
-            name: Lane(name, [s for s in steps if s.lane == name], plan)
-            for name in ("machine", "build", "fetch")
-        }
-        failed = 0 if all(self.run_step(s, lanes["machine"]) for s in lanes["machine"].steps) else 1
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            outcomes = pool.map(
-                lambda lane: [self.run_step(s, lane) for s in lane.steps], [lanes["build"], lanes["fetch"]]
-            )
-            failed += sum(not ok for results in outcomes for ok in results)
+        machine = [s for s in steps if s.lane == "machine"]
+        failed = 0 if all(self.run_step(s, Lane("machine", plan)) for s in machine) else 1
+        pending = [s for s in steps if s.lane != "machine"]
+        labels = {s.label for s in pending}
+        done: set[str] = set()
+        running: dict[Future[bool], Step] = {}
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            while pending or running:
+                busy = {s.lane for s in running.values()}
+                for step in list(pending):
+                    ready = all(d in done or d not in labels for d in step.after)
+                    exclusive = step.lane in {"build", "apt"} and step.lane in busy
+                    if len(running) < WORKERS and ready and not exclusive:
+                        running[pool.submit(self.run_step, step, Lane(step.lane, plan))] = step
+                        busy.add(step.lane)
+                        pending.remove(step)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done.add(running.pop(future).label)
+                    failed += not future.result()
         self.write_env()
         elapsed = time.monotonic() - started
         if failed:
