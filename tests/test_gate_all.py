@@ -1,14 +1,13 @@
 """`parity gate all` on the repository, run once for the module (it runs the DAG probe, dbt parse
-twice, dbt build, the 15 Spark jobs and a broker) while two other processes hold both cores the
-whole time: the gates' verdicts must not depend on the machine being idle. Each test reads the one
-evidence file."""
+twice, dbt build, the 15 Spark jobs and a broker); each test reads the one evidence file. The parts
+that load could sway (DAG parse cost, the broker's start) are tested with both cores held in
+tests/test_gate_dags.py and tests/test_stack_hermetic.py."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +21,13 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def gate_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     evidence = tmp_path_factory.mktemp("gate-all") / "all.json"  # never in the work tree
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
-    try:
-        done = subprocess.run(
-            [DEVENV / "bin" / "parity", "gate", "all", "--repo", ROOT, "--evidence", evidence],
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            env={**os.environ, "PARITY_DEVENV": str(DEVENV)},
-        )
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
+    done = subprocess.run(
+        [DEVENV / "bin" / "parity", "gate", "all", "--repo", ROOT, "--evidence", evidence],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={**os.environ, "PARITY_DEVENV": str(DEVENV)},
+    )
     return {
         "code": done.returncode,
         "out": done.stdout,
@@ -56,7 +49,8 @@ def test_gate_all_runs_every_gate_and_writes_one_evidence_file(gate_all: dict[st
 
 def test_repository_dags_pass_with_evidence(gate_all: dict[str, Any]) -> None:
     dags = gate_all["document"]["summary"]["dags"]
-    assert dags["dags"] == 120 and dags["import_errors"] == 0 and dags["files"] >= 100
+    # 120 DAGs from 11 files: 6 written by hand, 114 from the factory's spec files.
+    assert dags["dags"] == 120 and dags["import_errors"] == 0 and dags["files"] == 11
     assert "[1/3] gate dags: passed" in gate_all["err"]
 
 

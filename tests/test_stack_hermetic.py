@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from parity.stack import cluster_id, fakesnow_command, kafka_properties, localstack_command
+from parity.stack import cluster_id, fakesnow_command, kafka_properties, localstack_command, start_kafka
 from tests.conftest import DEVENV
 
 pytestmark = pytest.mark.integration
@@ -151,3 +151,11 @@ def test_kafka_storage_tool_rejects_an_id_starting_with_a_dash(tmp_path: Path) -
     dashed = "-" + base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")[1:]
     assert subprocess.run([*java, "-t", dashed, "-c", str(config)], capture_output=True).returncode != 0
     assert subprocess.run([*java, "-t", cluster_id(), "-c", str(config)], capture_output=True).returncode == 0
+
+
+def test_the_broker_starts_while_both_cores_are_held(tmp_path: Path, busy_cores: int) -> None:
+    service = start_kafka(DEVENV, tmp_path / "kafka")
+    try:
+        assert service.process.poll() is None
+    finally:
+        service.stop()

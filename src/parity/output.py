@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,10 +18,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], stream: TextIO 
         print("  ".join(str(cell).ljust(w) for cell, w in zip(line, widths, strict=False)).rstrip(), file=out)
 
 
+def temporary_beside(path: Path) -> Path:
+    """A name beside `path` no other process or thread writes at the same time (two builds of
+    the same cached layer, say), for writing it whole and renaming it into place."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a file whole or not at all: readers never see it half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = temporary_beside(path)
     tmp.write_text(text)
     tmp.replace(path)
 

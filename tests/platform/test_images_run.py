@@ -19,7 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from parity.stack import Service
 from tests.platform.conftest import DEVENV, ROOT
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("images")]  # after the clean build
 
 
 def images_run(name: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:

@@ -23,7 +23,7 @@ from parity.oci import definition, layout
 from parity.oci.base import base_tarball, read_base_lock
 from parity.oci.common import BUILDER, Say, _quiet, cache_dir
 from parity.oci.definition import VENV, ImageDef
-from parity.oci.layers import app_layer, base_layer, files_layer
+from parity.oci.layers import NONE, REFRESH, USE, app_layer, base_layer, files_layer
 from parity.toolcheck import sha256_file
 
 OUT = Path(".parity/images")
@@ -69,6 +69,7 @@ def build(
     out: Path,
     *,
     fresh: bool = False,
+    keep: bool = True,
     relock_base: bool = False,
     say: Say = _quiet,
 ) -> Built:
@@ -77,13 +78,15 @@ def build(
     cache_dir(root).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"build-{image.name}-", dir=cache_dir(root)) as tmp:
         scratch = Path(tmp)
+        # fresh: reuse nothing; keep: what is made serves later builds (verify keeps nothing).
+        cache = (REFRESH if keep else NONE) if fresh else USE
         base, base_sha = base_tarball(root, image, say, fresh=fresh, relock=relock_base)
         layers = []
-        blob, path = base_layer(root, base, base_sha, scratch, fresh)
+        blob, path = base_layer(root, base, base_sha, scratch, cache)
         layers.append(layout.Layer(blob, path, f"base: mmdebstrap {image.common.suite} {image.base_key}"))
-        blob, path, count = app_layer(root, image, base, base_sha, scratch, fresh, say)
+        blob, path, count = app_layer(root, image, base, base_sha, scratch, cache, say)
         layers.append(layout.Layer(blob, path, f"app: {VENV} from {image.requirements} ({count} packages)"))
-        blob, path = files_layer(root, image, base, base_sha, scratch, fresh, say)
+        blob, path = files_layer(root, image, base, base_sha, scratch, cache, say)
         layers.append(layout.Layer(blob, path, f"files: sources, jars and user from {image.definition}"))
         digest = layout.write_layout(out, image.name, image.config(), layers, image.common.created)
     return Built(

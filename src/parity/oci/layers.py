@@ -1,6 +1,8 @@
 """The three layers of an image: base (the root filesystem), app (/opt/venv installed by the image's
 own Python in a chroot) and files (sources, jars, the user). Each is cached under .devenv/images/
-layers by the hash of exactly what makes it; `fresh` builds use no cache."""
+layers by the hash of exactly what makes it. A build may read the cache and write to it (`USE`),
+only write to it (`REFRESH`, `--no-cache`: nothing is reused, and what it makes serves later
+builds), or neither (`NONE`: verify, whose rebuild must not replace what the cache holds)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import subprocess
 import tarfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from parity import loaders
 from parity.devenv import locate
@@ -21,6 +24,7 @@ from parity.oci.common import BUILDER, Say, cache_dir, run
 from parity.oci.definition import VENV, ImageDef
 from parity.oci.requirements import parse_requirements
 from parity.oci.wheels import wheelhouse
+from parity.output import write_atomic
 from parity.toolcheck import sha256_file
 
 INBOX = "/parity-wheels"  # inside the chroot only, removed with it
@@ -32,17 +36,25 @@ def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join((BUILDER, *parts)).encode()).hexdigest()
 
 
-def _cached_layer(root: Path, key: str, fresh: bool) -> tuple[layout.Blob, Path] | None:
+class Cache(NamedTuple):
+    read: bool
+    write: bool
+
+
+USE, REFRESH, NONE = Cache(True, True), Cache(False, True), Cache(False, False)
+
+
+def _cached_layer(root: Path, key: str, cache: Cache) -> tuple[layout.Blob, Path] | None:
     meta = cache_dir(root) / "layers" / f"{key}.json"
     blob = meta.with_suffix(".tar.gz")
-    if fresh or not meta.is_file() or not blob.is_file():
+    if not cache.read or not meta.is_file() or not blob.is_file():
         return None
     data = json.loads(meta.read_text())
     return layout.Blob(data["digest"], data["size"], data["diff_id"]), blob
 
 
-def _layer_target(root: Path, key: str, fresh: bool, scratch: Path) -> Path:
-    if fresh:
+def _layer_target(root: Path, key: str, cache: Cache, scratch: Path) -> Path:
+    if not cache.write:
         return scratch / f"{key}.tar.gz"
     target = cache_dir(root) / "layers" / f"{key}.tar.gz"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -51,9 +63,7 @@ def _layer_target(root: Path, key: str, fresh: bool, scratch: Path) -> Path:
 
 def _remember(path: Path, blob: layout.Blob) -> None:
     meta = path.with_name(path.name.removesuffix(".tar.gz") + ".json")
-    tmp = meta.with_name(f".{meta.name}.tmp")
-    tmp.write_text(json.dumps(blob.as_json()))
-    tmp.replace(meta)
+    write_atomic(meta, json.dumps(blob.as_json()))
 
 
 def _extract(tarball: Path, rootfs: Path) -> None:
@@ -62,7 +72,7 @@ def _extract(tarball: Path, rootfs: Path) -> None:
 
 
 def app_layer(
-    root: Path, image: ImageDef, base: Path, base_sha: str, scratch: Path, fresh: bool, say: Say
+    root: Path, image: ImageDef, base: Path, base_sha: str, scratch: Path, cache: Cache, say: Say
 ) -> tuple[layout.Blob, Path, int]:
     """/opt/venv with the lock group installed by the image's Python in a chroot of the base."""
     requirements_text = loaders.read_text(root / image.requirements, str(image.requirements))
@@ -70,7 +80,7 @@ def app_layer(
     build_source = str(image.common.build_requirements)
     build_reqs = loaders.read_text(root / image.common.build_requirements, build_source)
     key = _key("app", base_sha, requirements_text, build_reqs, str(image.common.source_date_epoch))
-    cached = _cached_layer(root, key, fresh)
+    cached = _cached_layer(root, key, cache)
     if cached:
         say(f"app layer: {len(requirements)} packages (cached)")
         return *cached, len(requirements)
@@ -146,7 +156,7 @@ def app_layer(
         check=False,
     )
     venv_root = rootfs / VENV.lstrip("/")
-    target = _layer_target(root, key, fresh, scratch)
+    target = _layer_target(root, key, cache, scratch)
     prefix = VENV.lstrip("/")
     entries = [("opt", rootfs / "opt"), (prefix, venv_root), *layout.walk(venv_root, prefix + "/")]
     blob = layout.write_layer(entries, target, image.common.source_date_epoch)
@@ -189,7 +199,7 @@ def jar_files(root: Path, image: ImageDef) -> list[tuple[str, Path, str]]:
 
 
 def files_layer(
-    root: Path, image: ImageDef, base: Path, base_sha: str, scratch: Path, fresh: bool, say: Say
+    root: Path, image: ImageDef, base: Path, base_sha: str, scratch: Path, cache: Cache, say: Say
 ) -> tuple[layout.Blob, Path]:
     copies = definition.copied_files(root, image)
     jars = jar_files(root, image)
@@ -199,7 +209,7 @@ def files_layer(
     ]
     parts += [f"jar:{name}:{sha}" for name, _, sha in jars]
     key = _key(*parts)
-    cached = _cached_layer(root, key, fresh)
+    cached = _cached_layer(root, key, cache)
     if cached:
         say(f"files layer: {len(copies)} files, {len(jars)} jars (cached)")
         return cached
@@ -236,7 +246,7 @@ def files_layer(
     def owner(name: str) -> tuple[int, int]:
         return (user.uid, user.uid) if name == home_name else (0, 0)
 
-    target = _layer_target(root, key, fresh, scratch)
+    target = _layer_target(root, key, cache, scratch)
     blob = layout.write_layer(layout.walk(stage), target, image.common.source_date_epoch, owner)
     _remember(target, blob)
     shutil.rmtree(stage)
@@ -244,12 +254,14 @@ def files_layer(
     return blob, target
 
 
-def base_layer(root: Path, base: Path, base_sha: str, scratch: Path, fresh: bool) -> tuple[layout.Blob, Path]:
+def base_layer(
+    root: Path, base: Path, base_sha: str, scratch: Path, cache: Cache
+) -> tuple[layout.Blob, Path]:
     key = _key("base", base_sha)
-    cached = _cached_layer(root, key, fresh)
+    cached = _cached_layer(root, key, cache)
     if cached:
         return cached
-    target = _layer_target(root, key, fresh, scratch)
+    target = _layer_target(root, key, cache, scratch)
     blob = layout.compress_tar(base, target)
     _remember(target, blob)
     return blob, target

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from parity.output import temporary_beside
+
 LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -79,7 +81,7 @@ def write_layer(
 
     Entries must come sorted (walk() gives them so); hard links within the layer are kept.
     """
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = temporary_beside(out)
     with tmp.open("wb") as raw:
         compressed = _Hashing(raw)
         with gzip.GzipFile(
@@ -127,7 +129,7 @@ def _add(
 
 def compress_tar(source: Path, out: Path) -> Blob:
     """Gzip an existing tar (the pinned base root filesystem) deterministically."""
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = temporary_beside(out)
     plain = hashlib.sha256()
     with source.open("rb") as src, tmp.open("wb") as raw:
         compressed = _Hashing(raw)
@@ -149,7 +151,7 @@ def _store(blobs: Path, data: bytes) -> Blob:
     digest = hashlib.sha256(data).hexdigest()
     target = blobs / digest
     if not target.exists():
-        tmp = target.with_name(f".{digest}.tmp")
+        tmp = temporary_beside(target)
         tmp.write_bytes(data)
         tmp.replace(target)
     return Blob("sha256:" + digest, len(data))

@@ -29,7 +29,9 @@ def verify(
     out = []
     with tempfile.TemporaryDirectory(prefix="parity-verify-") as tmp:
         for image in images:
-            built = builder.build(root, image, Path(tmp) / image.name, fresh=True, say=say[image.name])
+            built = builder.build(
+                root, image, Path(tmp) / image.name, fresh=True, keep=False, say=say[image.name]
+            )
             entry = locked.get(image.name)
             if entry is None:
                 out.append(
