@@ -9,7 +9,16 @@ import tomllib
 from pathlib import Path
 
 from parity.toolchain import CrdSchemaTool, MavenTool, PythonTool, SchemaTool, Venv
-from parity.toolcheck.base import FIX, Context, Status, read_checksums, run_tool, sha256_file, tree_sha256
+from parity.toolcheck.base import (
+    FIX,
+    Context,
+    Status,
+    read_checksums,
+    run_tool,
+    sha256_file,
+    status,
+    tree_sha256,
+)
 
 
 def locked_python_version(root: Path, venv: Venv, distribution: str) -> str:
@@ -31,33 +40,27 @@ def check_maven(tool: MavenTool, ctx: Context) -> Status:
     present = {p.name for p in directory.glob("*.jar")} if directory.is_dir() else set()
     missing = sorted(set(expected) - present)
     if missing:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             f"{len(present)}/{len(expected)} jars",
             f"missing {missing[0]}{f' and {len(missing) - 1} more' if len(missing) > 1 else ''}. {FIX}",
         )
     extra = sorted(present - set(expected))
     if extra:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             f"{len(present)} jars",
             f"unlocked jar {extra[0]} in {directory}. {FIX}",
         )
     for name, digest in sorted(expected.items()):
         actual = sha256_file(directory / name)
         if actual != digest:
-            return Status(
-                tool.name,
-                tool.kind,
-                tool.version,
+            return status(
+                tool,
                 f"{len(present)} jars",
                 f"{name} sha256 {actual[:12]}... != locked {digest[:12]}... (corrupt or swapped). {FIX}",
             )
-    return Status(tool.name, tool.kind, tool.version, f"{tool.version} ({len(expected)} jars)")
+    return status(tool, f"{tool.version} ({len(expected)} jars)")
 
 
 # Runs inside the tool's venv: reports the distribution's version and whether every file its
@@ -100,64 +103,52 @@ def check_python(tool: PythonTool, ctx: Context) -> Status:
     venv = ctx.toolchain.venvs[tool.venv]
     python = ctx.devenv / venv.path / "bin" / "python"
     if not python.exists():
-        return Status(tool.name, tool.kind, tool.version, "missing", f"venv {venv.path} is missing. {FIX}")
+        return status(tool, "missing", f"venv {venv.path} is missing. {FIX}")
     pinned = locked_python_version(ctx.root, venv, tool.distribution)
     if pinned != tool.version:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             pinned or "unlocked",
             f"{venv.lockfile} pins {tool.distribution} {pinned or '(nothing)'}, "
             f"tools.lock.toml says {tool.version}; re-lock so they agree",
         )
     code, out = run_tool([str(python), "-c", _RECORD_PROBE, tool.distribution])
     if code != 0:
-        return Status(
-            tool.name, tool.kind, tool.version, "broken", f"venv {venv.path} cannot run Python. {FIX}"
-        )
+        return status(tool, "broken", f"venv {venv.path} cannot run Python. {FIX}")
     found = json.loads(out.splitlines()[-1])
     if not found["version"]:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             "missing",
             f"{tool.distribution} is not installed in {venv.path}. {FIX}",
         )
     if found["version"] != tool.version:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             found["version"],
             f"{venv.path} has {tool.distribution} {found['version']}. {FIX}",
         )
     if found["nbad"]:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             found["version"],
             f"{found['nbad']} installed file(s) differ from their RECORD hash, e.g. {found['bad'][0]}. {FIX}",
         )
-    return Status(tool.name, tool.kind, tool.version, found["version"])
+    return status(tool, found["version"])
 
 
 def check_schemas(tool: SchemaTool | CrdSchemaTool, ctx: Context) -> Status:
     directory = ctx.devenv / tool.directory
     if not directory.is_dir():
-        return Status(tool.name, tool.kind, tool.version, "missing", f"{directory} is missing. {FIX}")
+        return status(tool, "missing", f"{directory} is missing. {FIX}")
     actual = tree_sha256(directory)
     if actual != tool.tree_sha256:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             f"tree {actual[:12]}...",
             f"schema tree differs from the locked hash {tool.tree_sha256[:12]}.... {FIX}",
         )
     label = (
         f"k8s {tool.kubernetes_version}" if isinstance(tool, SchemaTool) else f"{len(tool.sources)} modules"
     )
-    return Status(tool.name, tool.kind, tool.version, f"{tool.version} ({label})")
+    return status(tool, f"{tool.version} ({label})")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from parity.devenv import locate
 from parity.loaders import load_checksums
-from parity.toolchain import Toolchain
+from parity.toolchain import Tool, Toolchain
 
 FIX = "Run devenv/bootstrap"
 
@@ -28,6 +28,11 @@ class Status:
     @property
     def ok(self) -> bool:
         return not self.problem
+
+
+def status(tool: Tool, installed: str, problem: str = "") -> Status:
+    """The status of a locked tool: what is installed, and what is wrong with it, if anything."""
+    return Status(tool.name, tool.kind, tool.version, installed, problem)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from parity.toolchain import DebianTool, GoTool, SystemTool
-from parity.toolcheck.base import FIX, Context, Status, run_tool
+from parity.toolcheck.base import FIX, Context, Status, run_tool, status
 
 
 def check_system(tool: SystemTool, ctx: Context) -> Status:
@@ -15,22 +15,18 @@ def check_system(tool: SystemTool, ctx: Context) -> Status:
     found = re.search(tool.pattern, out)
     installed = found.group(1) if found and found.groups() else (found.group(0) if found else "")
     if code != 0 or not installed:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             "missing",
             f"`{' '.join(tool.command)}` failed; install {tool.name} {tool.version} on the machine",
         )
     if installed != tool.version:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             installed,
             f"machine has {installed}; the lock wants {tool.version}",
         )
-    return Status(tool.name, tool.kind, tool.version, installed)
+    return status(tool, installed)
 
 
 def go_sum_line(wrapper: Path, module: str, version: str) -> str:
@@ -44,13 +40,11 @@ def go_sum_line(wrapper: Path, module: str, version: str) -> str:
 def check_go(tool: GoTool, ctx: Context) -> Status:
     binary = ctx.devenv / tool.binary
     if not binary.is_file():
-        return Status(tool.name, tool.kind, tool.version, "missing", f"{binary} is missing. {FIX}")
+        return status(tool, "missing", f"{binary} is missing. {FIX}")
     code, info = run_tool(["go", "version", "-m", str(binary)])
     if code != 0:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             "unreadable",
             f"{binary} has no Go build info ({info.splitlines()[-1] if info else 'no output'}). {FIX}",
         )
@@ -61,60 +55,48 @@ def check_go(tool: GoTool, ctx: Context) -> Status:
             built[parts[1]] = (parts[2], parts[3] if len(parts) > 3 else "")
     version, checksum = built.get(tool.module, ("", ""))
     if not version:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             "other binary",
             f"{binary} was not built from {tool.module}. {FIX}",
         )
     if version != tool.version:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             version,
             f"built from {tool.module} {version}, lock wants {tool.version}. {FIX}",
         )
     pinned = go_sum_line(ctx.root / tool.wrapper, tool.module, tool.version)
     if not pinned or checksum != pinned:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             version,
             f"module hash {checksum or 'none'} differs from {tool.wrapper}/go.sum. {FIX}",
         )
     code, out = run_tool([str(binary), *tool.smoke])
     if code != 0 or tool.expect not in out:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             version,
             f"`{tool.binary} {' '.join(tool.smoke)}` did not print {tool.expect!r}. {FIX}",
         )
-    return Status(tool.name, tool.kind, tool.version, version)
+    return status(tool, version)
 
 
 def check_debian(tool: DebianTool, ctx: Context) -> Status:
     code, version = run_tool(["dpkg-query", "-W", "-f=${Version}", tool.package])
     if code != 0 or not version:
-        return Status(
-            tool.name, tool.kind, tool.version, "missing", f"{tool.package} is not installed. {FIX}"
-        )
+        return status(tool, "missing", f"{tool.package} is not installed. {FIX}")
     if version != tool.version:
-        return Status(tool.name, tool.kind, tool.version, version, f"{tool.package} is {version}. {FIX}")
+        return status(tool, version, f"{tool.package} is {version}. {FIX}")
     code, out = run_tool(["dpkg", "--verify", tool.package])
     # dpkg --verify lists changed files ('??5??????' = checksum differs); config files may change.
     changed = [line for line in out.splitlines() if line[2:3] == "5" and " c " not in line]
     if code != 0 or changed:
-        return Status(
-            tool.name,
-            tool.kind,
-            tool.version,
+        return status(
+            tool,
             version,
             f"files changed since install: {changed[0] if changed else out}. "
             f"Reinstall with apt-get install --reinstall {tool.package}",
         )
-    return Status(tool.name, tool.kind, tool.version, version)
+    return status(tool, version)
