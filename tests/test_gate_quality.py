@@ -95,7 +95,13 @@ def test_failing_not_null_test_and_a_source_type_the_spark_job_does_not_write(
     assert mismatch["subject"] == "source curated.daily_balances.balance_usd"
     assert "Spark writes decimal" in mismatch["message"]
     assert document["summary"]["dbt_models"] == 40
-    assert "FAIL test.finsight.not_null_stg_payments_failure_reason" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "FAIL test.finsight.not_null_stg_payments_failure_reason" in out
+    kept = Path(document["summary"]["logs"])  # the failed run's dbt and Spark logs, named
+    assert (
+        f"logs kept in {kept}" in out
+        and "not_null_stg_payments_failure_reason" in (kept / "dbt/dbt.log").read_text()
+    )
 
 
 def test_spark_output_against_dbt_source_types() -> None:

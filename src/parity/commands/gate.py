@@ -43,6 +43,8 @@ def run(
         print(f"gate {gate} ({target}): {verdict}; {details}")
     if "slowest_file" in summary:
         print(f"slowest file {summary['slowest_file']['file']}: {summary['slowest_file']['seconds']:.2f}s")
+    for kept in outcome.kept:
+        print(f"logs kept in {kept}")
     for notice in summary.get("deprecation_notices", []):
         print(f"NOTICE {notice}")
     return outcome.exit_code

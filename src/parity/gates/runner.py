@@ -39,6 +39,7 @@ class Outcome:
     seconds: float = 0.0
     exit_code: int = OK
     errors: list[str] = field(default_factory=list)  # gates that could not run, one line each
+    kept: list[str] = field(default_factory=list)  # where failed gates' logs were kept
 
     def document(self) -> dict[str, Any]:
         return {
@@ -104,6 +105,9 @@ def run(root: Path, policy: Policy, gate: str, env: str, against: str, evidence:
         found, summary, code = _guarded(name, logs, work)
         if "error" in summary:
             outcome.errors.append(f"gate {name}: {summary['error']}")
+        elif logs.kept:  # failed on its findings: the run's logs explain them
+            summary["logs"] = str(logs.directory)
+            outcome.kept.append(str(logs.directory))
         summary["seconds"] = round(time.monotonic() - begun, 2)
         outcome.findings += found
         outcome.exit_code = max(outcome.exit_code, code)
