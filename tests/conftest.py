@@ -95,12 +95,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for seconds, nodeid in slow:
             print(f"\nBUDGET {nodeid} took {seconds:.0f}s > {TEST_BUDGET_SECONDS:.0f}s", flush=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup` each test module is one group (its module fixtures, such as one
-    `gate all` or one Spark run, are made once), unless it names a shared group itself."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
