@@ -164,6 +164,7 @@ class Lane:
 
 
 _PRINT = threading.Lock()
+PDM_EXPORT = threading.Lock()
 
 
 def log(message: str) -> None:
@@ -233,22 +234,26 @@ class Bootstrap:
             shutil.copyfile((ROOT / venv.lockfile).with_name("requirements.txt"), requirements)
         else:
             groups = [arg for group in venv.groups for arg in ("-G", group)]
-            run(
-                [
-                    self.devenv / "venvs" / PDM_VENV / "bin" / "pdm",
-                    "export",
-                    "-p",
-                    ROOT / venv.project,
-                    "-L",
-                    ROOT / venv.lockfile,
-                    "-f",
-                    "requirements",
-                    "-o",
-                    requirements,
-                    *([] if venv.include_default else ["--no-default"]),
-                    *groups,
-                ]
-            )
+            # One pdm at a time: two exports of one project race to create its interpreter venv.
+            # PDM_PYTHON names the interpreter, so pdm creates none.
+            with PDM_EXPORT:
+                run(
+                    [
+                        self.devenv / "venvs" / PDM_VENV / "bin" / "pdm",
+                        "export",
+                        "-p",
+                        ROOT / venv.project,
+                        "-L",
+                        ROOT / venv.lockfile,
+                        "-f",
+                        "requirements",
+                        "-o",
+                        requirements,
+                        *([] if venv.include_default else ["--no-default"]),
+                        *groups,
+                    ],
+                    env={"PDM_PYTHON": self.python_for(venv)},
+                )
         run(
             [
                 target / "bin" / "python",
