@@ -67,16 +67,11 @@ def clean_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.mark.timeout(1500)
 def test_two_clean_builds_give_the_locked_digests(clean_build: dict[str, Any]) -> None:
-    # The lock was recorded by a clean build on another checkout; this one agrees, image by image.
+    # The lock was recorded by a clean build on another checkout; this one, from scratch on this
+    # checkout, agrees image by image. (`parity images verify`, a further clean build that keeps
+    # nothing, is exercised by the changed-package test below.)
     assert {name: image["digest"] for name, image in clean_build.items()} == locked()
-    # And `verify` (a third build from scratch, in a temp dir, keeping nothing) reproduces the two
-    # smaller images again; the spark and airflow ones are the same code path at eight times the size.
-    done = parity("images", "verify", "dbt", "streaming")
-    assert done.returncode == 0, done.stderr[-3000:]
-    for name in ("dbt", "streaming"):
-        assert re.search(rf"^{name}\s+sha256:[0-9a-f]{{64}}\s+\S+\s+reproduced$", done.stdout, re.M), (
-            done.stdout
-        )
+    assert all(image["layout"] for image in clean_build.values())
 
 
 def normalise(name: str) -> str:
