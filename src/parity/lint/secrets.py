@@ -10,6 +10,7 @@ detect-secrets' own line pipeline: the same plugins and filters, far fewer lines
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable
@@ -91,10 +92,11 @@ class Candidates:
     and one regex of the charset runs long enough that their Shannon entropy can exceed a plugin's
     limit (H <= log2(length))."""
 
-    keywords: tuple[re.Pattern[str], ...]
+    anchored: tuple[re.Pattern[str], ...]  # keyword regexes whose match begins at a keyword
+    searched: tuple[re.Pattern[str], ...]  # the comparison variant (`"x" == password`): at a quote
     fixed: tuple[re.Pattern[str], ...]
     entropy: re.Pattern[str]
-    stems: re.Pattern[str]  # the bare keywords, where a keyword regex's match must begin
+    stems: re.Pattern[str]  # the bare keywords, where an anchored regex's match must begin
 
 
 def _candidates(plugins: Iterable[Any], quoted: bool) -> Candidates:
@@ -113,7 +115,9 @@ def _candidates(plugins: Iterable[Any], quoted: bool) -> Candidates:
                 runs.append(f"(?P<q{index}>['\"]){run}(?P=q{index})")
             else:  # a whole scalar value that a transformer (YAML, INI) would quote
                 runs.append(f"(?P<e{index}>(?<![^\\s\"'\\[\\]{{}},=]){run}(?![^\\s\"'\\[\\]{{}},#]))")
-    return Candidates(tuple(keywords), tuple(fixed), re.compile("|".join(runs), re.MULTILINE), stems)
+    anchored = tuple(r for r in keywords if r.pattern.lstrip("(").startswith(stems.pattern[:8]))
+    searched = tuple(r for r in keywords if r not in anchored)
+    return Candidates(anchored, searched, tuple(fixed), re.compile("|".join(runs), re.MULTILINE), stems)
 
 
 def _keyword_assignments() -> list[re.Pattern[str]]:
@@ -133,18 +137,15 @@ def _raw_candidate(text: str, raw: Candidates, plugins: list[Any]) -> bool:
     whose entropy (computed by the plugin itself) exceeds the plugin's limit."""
     # A keyword regex's match begins at a keyword (or at the start of the word holding it, for the
     # variants that allow a prefix): try each one anchored there, never scanning the whole text.
-    anchored = [
-        regex for regex in raw.keywords if regex.pattern.lstrip("(").startswith(raw.stems.pattern[:8])
-    ]
-    for regex in raw.keywords:  # the comparison variant (`"x" == password`) begins at its quote
+    for regex in raw.searched:  # the comparison variant needs `==` or `!=` somewhere
         comparison = "[!=]{2,3}" in regex.pattern
-        if regex not in anchored and (not comparison or "==" in text or "!=" in text) and regex.search(text):
+        if (not comparison or "==" in text or "!=" in text) and regex.search(text):
             return True
     for hit in raw.stems.finditer(text):
         word = hit.start()
         while word > 0 and (text[word - 1].isalnum() or text[word - 1] == "_"):
             word -= 1
-        if any(regex.match(text, start) for start in {word, hit.start()} for regex in anchored):
+        if any(regex.match(text, start) for start in {word, hit.start()} for regex in raw.anchored):
             return True
     if any(regex.search(text) for regex in raw.fixed):
         return True
@@ -179,17 +180,11 @@ def candidate_numbers(lines: list[str], candidates: Candidates) -> list[int]:
     for line in lines[:-1]:
         starts.append(starts[-1] + len(line.rstrip("\n")) + 1)
     numbers = {
-        _line_at(starts, match.start())
-        for regex in (*candidates.keywords, *candidates.fixed, candidates.entropy)
+        bisect.bisect_right(starts, match.start())
+        for regex in (*candidates.anchored, *candidates.searched, *candidates.fixed, candidates.entropy)
         for match in regex.finditer(text)
     }
     return sorted(numbers)
-
-
-def _line_at(starts: list[int], offset: int) -> int:
-    import bisect
-
-    return bisect.bisect_right(starts, offset)
 
 
 def _scan_lines(lines: list[str], numbers: list[int], filename: str) -> list[tuple[int, str]]:
