@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "devenv"))
+
+from store import Store, default_root  # noqa: E402 - devenv/store.py, beside this file
 
 from parity.toolchain import (  # noqa: E402
     LOCK_PATH,
@@ -62,6 +65,11 @@ class Step:
     tools: list
     install: Callable[[], None]
     after: tuple[str, ...] = ()  # steps whose result this one uses (a venv export needs pdm)
+    # What the step makes under .devenv/ (a file or a directory): kept in the machine's store
+    # under the step's stamp, and taken from there by the next checkout with the same stamp.
+    output: str = ""
+    # A venv built in place in the store and linked from .devenv/venvs/ (it cannot be copied).
+    shared_venv: Venv | None = None
 
     @property
     def lane(self) -> str:
@@ -200,6 +208,7 @@ class Bootstrap:
         (self.devenv / "stamps").mkdir(parents=True, exist_ok=True)
         (self.devenv / "bin").mkdir(parents=True, exist_ok=True)
         self.results: dict[str, Status] = {}
+        self.store = Store(default_root())
 
     # -- helpers -------------------------------------------------------------------------
     def tools_of(self, kind: type) -> list:
@@ -222,10 +231,12 @@ class Bootstrap:
         shutil.rmtree(old, ignore_errors=True)
 
     # -- installers ----------------------------------------------------------------------
-    def install_venv(self, venv: Venv) -> None:
+    def install_venv(self, venv: Venv, target: Path | None = None) -> None:
         # Built in place: pip bakes the venv path into scripts and their RECORD hashes, so a
         # rename afterwards would break both. The step's stamp is written only on success.
-        target = self.devenv / venv.path
+        target = target or self.devenv / venv.path
+        if target.is_symlink():
+            target.unlink()
         shutil.rmtree(target, ignore_errors=True)
         run([self.python_for(venv), "-m", "venv", target])
         requirements = self.devenv / "requirements" / f"{venv.name}.txt"
@@ -406,6 +417,8 @@ class Bootstrap:
                     [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
                     lambda venv=venv: self.install_venv(venv),
                     () if venv.name == PDM_VENV else (f"venv {PDM_VENV}",),
+                    # The tool venv points at this checkout's src/: it stays in the checkout.
+                    shared_venv=None if venv.include_default else venv,
                 )
             )
         gover = self.go_version()
@@ -423,6 +436,7 @@ class Bootstrap:
                     ),
                     [tool],
                     lambda tool=tool: self.install_go(tool),
+                    output=tool.binary,
                 )
             )
         for mtool in self.tools_of(MavenTool):
@@ -432,6 +446,7 @@ class Bootstrap:
                     lambda t=mtool: digest(ROOT / t.pom, ROOT / t.checksums),
                     [mtool],
                     lambda t=mtool: self.install_maven(t),
+                    output=mtool.directory,
                 )
             )
         for dtool in self.tools_of(DebianTool):
@@ -456,6 +471,7 @@ class Bootstrap:
                     [stool],
                     lambda t=stool: self.install_schemas(t),
                     (f"venv {stool.source_venv}",),
+                    output=stool.directory,
                 )
             )
         for ctool in self.tools_of(CrdSchemaTool):
@@ -471,6 +487,7 @@ class Bootstrap:
                     [ctool],
                     lambda t=ctool: self.install_crds(t),
                     (f"venv {ctool.source_venv}",),
+                    output=ctool.directory,
                 )
             )
         return steps
@@ -483,6 +500,8 @@ class Bootstrap:
         current = stamp.read_text() if stamp.exists() else ""
         statuses = [check(t, self.ctx) for t in step.tools]
         if not self.force and current == inputs and all(s.ok for s in statuses):
+            if step.output:  # built before the store existed: keep it for the next checkout
+                self.store.keep(step.label, inputs, self.devenv / step.output)
             lane.say(step, f"up to date ({time.monotonic() - t0:.1f}s)")
             return True
         if isinstance(step.tools[0] if step.tools else None, SystemTool):
@@ -492,10 +511,31 @@ class Bootstrap:
             if all(s.ok for s in statuses):
                 lane.say(step, f"ok ({time.monotonic() - t0:.1f}s)")
             return all(s.ok for s in statuses)
-        lane.say(step, f"installing ... (about {lane.estimate(step):.0f}s; {lane.plan.left()})")
+        if not self.force and step.lane == "apt" and all(s.ok for s in statuses):
+            # The machine has the package at the locked version, verified: nothing to install.
+            stamp.write_text(inputs)
+            lane.say(step, f"installed on this machine ({time.monotonic() - t0:.1f}s)")
+            return True
         stamp.unlink(missing_ok=True)
+        # The stamp matched but a check failed: what is installed (perhaps the store's) is bad.
+        damaged = current == inputs
+        if not self.force and not damaged and self.take(step, inputs):
+            statuses = [check(t, self.ctx) for t in step.tools]
+            if all(s.ok for s in statuses):
+                stamp.write_text(inputs)
+                lane.say(step, f"taken from the machine's store ({time.monotonic() - t0:.1f}s)")
+                return True
+            damaged = True  # the stored copy fails its checks: build it anew
+        lane.say(step, f"installing ... (about {lane.estimate(step):.0f}s; {lane.plan.left()})")
         try:
-            step.install()
+            if step.shared_venv is not None:
+                venv = step.shared_venv
+                link = self.devenv / venv.path
+                self.store.venv(
+                    step.label, inputs, link, lambda at: self.install_venv(venv, at), self.force or damaged
+                )
+            else:
+                step.install()
         except StepFailed as exc:
             lane.say(step, f"ERROR - {exc}")
             return False
@@ -504,11 +544,19 @@ class Bootstrap:
         if bad:
             lane.say(step, f"ERROR - installed but {bad[0].name} fails its check: {bad[0].problem}")
             return False
+        if step.output:
+            self.store.keep(step.label, inputs, self.devenv / step.output)
         stamp.write_text(inputs)
         seconds = time.monotonic() - t0
         record_timing(step.label, seconds)
         lane.say(step, f"installed in {seconds:.1f}s")
         return True
+
+    def take(self, step: Step, inputs: str) -> bool:
+        """Install the step from the machine's store, if another checkout built it already."""
+        if step.shared_venv is not None:
+            return self.store.venv(step.label, inputs, self.devenv / step.shared_venv.path, None)
+        return bool(step.output) and self.store.take(step.label, inputs, self.devenv / step.output)
 
     def execute(self, only: set[str]) -> int:
         """Steps run side by side, up to WORKERS at once: at most one Go build (it uses every core)
@@ -539,6 +587,8 @@ class Bootstrap:
                     done.add(running.pop(future).label)
                     failed += not future.result()
         self.write_env()
+        for name in self.store.prune():
+            log(f"INFO - removed {name} from the machine's store (unused for 30 days)")
         elapsed = time.monotonic() - started
         if failed:
             log(f"ERROR - {failed} step(s) failed after {elapsed:.1f}s; fix the first error above and re-run")
