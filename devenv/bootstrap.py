@@ -188,6 +188,11 @@ def run(command: Iterable[str], cwd: Path | None = None, env: dict[str, str] | N
         raise StepFailed(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
 
 
+def runs_parity(venv: Venv) -> bool:
+    """The venv of this project's own default dependencies: it runs parity from this checkout."""
+    return venv.include_default and venv.project == "."
+
+
 def digest(*parts: str | bytes | Path) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -278,7 +283,7 @@ class Bootstrap:
                 requirements,
             ]
         )
-        if venv.include_default:
+        if runs_parity(venv):
             # The tool itself runs from the work tree (no unhashed build backend needed).
             site = next((target / "lib").glob("python3.*/site-packages"))
             (site / "parity-src.pth").write_text(str(ROOT / "src") + "\n")
@@ -418,7 +423,7 @@ class Bootstrap:
                     lambda venv=venv: self.install_venv(venv),
                     () if venv.name == PDM_VENV else (f"venv {PDM_VENV}",),
                     # The tool venv points at this checkout's src/: it stays in the checkout.
-                    shared_venv=None if venv.include_default else venv,
+                    shared_venv=None if runs_parity(venv) else venv,
                 )
             )
         gover = self.go_version()

@@ -1,5 +1,6 @@
 """`parity gate all` on the repository, run once for the module (it runs the DAG probe, dbt parse
-twice, dbt build, the 15 Spark jobs and a broker); each test reads the one evidence file. The parts
+twice, dbt build, the 15 Spark jobs in local mode with the spark image's venv and locked jars, and
+a broker); each test reads the one evidence file. The parts
 that load could sway (DAG parse cost, the broker's start) are tested with both cores held in
 tests/test_gate_dags.py and tests/test_stack_hermetic.py."""
 
@@ -59,3 +60,20 @@ def test_repository_histories_are_compatible(gate_all: dict[str, Any]) -> None:
     assert schema["subjects"] == 3 and schema["version_pairs"] >= 4
     assert not [f for f in gate_all["document"]["findings"] if f["subject"].endswith("-value")]
     assert "[2/3] gate schema: passed" in gate_all["err"]
+
+
+JOBS = sorted(p.stem for p in (ROOT / "k8s/base").glob("sparkapplication-*.yaml"))
+JOB_NAMES = [job.removeprefix("sparkapplication-") for job in JOBS]
+
+
+@pytest.mark.parametrize("job", JOB_NAMES, ids=[f"{j}.yaml" for j in JOBS])
+def test_each_spark_job_runs_and_writes_its_dataset(gate_all: dict[str, Any], job: str) -> None:
+    quality = gate_all["document"]["summary"]["quality"]
+    assert not [f for f in gate_all["document"]["findings"] if f["subject"] == job]
+    assert (quality["spark_rows"][job] or 0) > 0
+
+
+def test_kafka_batch_read_takes_every_event_once(gate_all: dict[str, Any]) -> None:
+    quality = gate_all["document"]["summary"]["quality"]
+    assert quality["kafka_events_produced"] > 0
+    assert quality["spark_rows"]["events-from-kafka"] == quality["kafka_events_produced"]

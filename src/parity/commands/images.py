@@ -41,12 +41,14 @@ def build(
 ) -> int:
     images = definition.select(root, names)
     locked = image_inputs.locked_images(root)
-    results = []
-    for image in images:
-        target = (out or root / builder.OUT) / image.name
-        results.append(
-            builder.build(root, image, target, fresh=fresh, relock_base=update_base, say=_say(image.name))
-        )
+    results = builder.build_all(
+        root,
+        images,
+        lambda image: (out or root / builder.OUT) / image.name,
+        lambda image: _say(image.name),
+        fresh=fresh,
+        relock_base=update_base,
+    )
     changed = image_inputs.record(root, results) if lock else []
     rows = []
     for built in results:

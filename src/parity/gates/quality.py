@@ -10,6 +10,7 @@ its shape checked) before any workload runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -142,8 +143,15 @@ def gate(root: Path, values: dict[str, str], logs: LogKeeper) -> tuple[list[Find
         p.stem.removeprefix("sparkapplication-") for p in (root / "k8s/base").glob("sparkapplication-*.yaml")
     )
     with logs.scratch("quality") as tmp:
-        dbt = workloads.dbt_build(root, values, tmp / "dbt")
-        report, lake = workloads.spark_jobs(root, values, jobs, tmp / "spark", spec.as_of.isoformat())
+        # dbt (fakesnow) and Spark (a JVM and the broker) share nothing: they run side by side,
+        # and both finish (leaving the pool waits for them) before either's error is raised.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            dbt_run = pool.submit(workloads.dbt_build, root, values, tmp / "dbt")
+            spark_run = pool.submit(
+                workloads.spark_jobs, root, values, jobs, tmp / "spark", spec.as_of.isoformat()
+            )
+        dbt = dbt_run.result()
+        report, lake, produced = spark_run.result()
         tables = workloads.read_curated(lake) if lake.is_dir() else {}
         written = workloads.curated_schemas(lake) if lake.is_dir() else {}
         findings = [
@@ -169,6 +177,7 @@ def gate(root: Path, values: dict[str, str], logs: LogKeeper) -> tuple[list[Find
         "spark_jobs": len(report),
         "dbt_sources_checked_against_spark_outputs": len(curated),
         "spark_rows": {job: outcome.get("rows") for job, outcome in report.items()},
+        "kafka_events_produced": produced,
         "datasets_checked": len(tables),
         "as_of": spec.as_of.isoformat(),
     }

@@ -193,19 +193,23 @@ def produce_events(address: str, topic: str, events_csv: Path) -> int:
             "occurred_at": row["occurred_at"].replace(" ", "T") + "Z",
         }
         producer.produce(topic, key=row["event_id"].encode(), value=json.dumps(event).encode())
-    producer.flush(60)
+    unsent = producer.flush(60)
+    if unsent:  # the Kafka job would then read fewer events than the sample holds
+        raise ParityError(
+            "gate quality", f"{unsent} of {len(rows)} event(s) not delivered to {topic}", "See the broker log"
+        )
     return len(rows)
 
 
 def spark_jobs(
     root: Path, values: dict[str, str], jobs: list[str], work: Path, as_of: str
-) -> tuple[dict[str, Any], Path]:
-    """Run the jobs on the landed sample for the run date `as_of`; returns the run report and the
-    curated lake root."""
+) -> tuple[dict[str, Any], Path, int]:
+    """Run the jobs on the landed sample for the run date `as_of`; returns the run report, the
+    curated lake root and how many events went into the broker for the Kafka job."""
     generate(root, work / "csv")
     kafka = start_kafka(locate(root), work / "kafka")
     try:
-        produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], work / "csv" / "events.csv")
+        produced = produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], work / "csv" / "events.csv")
         jars = ",".join(str(p) for p in sorted((locate(root) / "jars" / "spark").glob("*.jar")))
         env = workload_env(
             values,
@@ -240,7 +244,7 @@ def spark_jobs(
             raise ParityError("gate quality", f"the Spark run exited {done.returncode}", f"See {log}")
     finally:
         kafka.stop()
-    return outcome, work / "lake" / values["FINSIGHT_CURATED_BUCKET"]
+    return outcome, work / "lake" / values["FINSIGHT_CURATED_BUCKET"], produced
 
 
 def read_curated(lake: Path) -> dict[str, dict[str, list[Any]]]:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ BASE_LOCK = Path("lock/images-base.lock.json")
 _REMADE: set[str] = set()
 
 _RELOCKED: set[str] = set()  # base keys `--update-base` pinned anew in this process
+_LOCK_WRITE = threading.Lock()
 
 
 class BaseMoved(ParityError):
@@ -115,15 +117,17 @@ def base_tarball(
         sha = sha256_file(tmp)
         packages = dpkg_packages(tmp)
         if relock:
-            lock["bases"][image.base_key] = {
-                "include": list(image.packages),
-                "sha256": sha,
-                "size": tmp.stat().st_size,
-                "packages": packages,
-                "mmdebstrap": mmdebstrap_version(),
-            }
-            write_atomic(root / BASE_LOCK, json.dumps(lock, indent=2, sort_keys=True) + "\n")
-            _RELOCKED.add(image.base_key)
+            with _LOCK_WRITE:  # bases are made side by side: one read-modify-write at a time
+                lock = read_base_lock(root)
+                lock["bases"][image.base_key] = {
+                    "include": list(image.packages),
+                    "sha256": sha,
+                    "size": tmp.stat().st_size,
+                    "packages": packages,
+                    "mmdebstrap": mmdebstrap_version(),
+                }
+                write_atomic(root / BASE_LOCK, json.dumps(lock, indent=2, sort_keys=True) + "\n")
+                _RELOCKED.add(image.base_key)
         elif sha != entry["sha256"]:
             raise BaseMoved(
                 f"base {image.base_key}",

@@ -3,6 +3,7 @@ cache directory under .devenv, progress reporting and running a tool with a one-
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -31,4 +32,14 @@ def run(cmd: list[str], what: str, **kwargs: Any) -> subprocess.CompletedProcess
 
 
 def cache_dir(root: Path) -> Path:
+    """The machine's image build cache (bases, hash-checked downloads, built wheels, layers), shared
+    by every checkout: everything in it is named by the hash of exactly what makes it, so two
+    checkouts with the same inputs reuse one another's work, and different inputs never meet."""
+    del root  # one cache per machine, whichever checkout builds
+    base = os.environ.get("PARITY_CACHE_DIR") or str(Path.home() / ".cache" / "parity")
+    return Path(base) / "images"
+
+
+def run_dir(root: Path) -> Path:
+    """This checkout's own container state: podman's storage and throw-away runc bundles."""
     return locate(root) / "images"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from parity.errors import BadInput, ParityError
 from parity.oci import layout
-from parity.oci.common import cache_dir, run
+from parity.oci.common import run, run_dir
 
 CONTAINERS_CONF = """\
 # Written by parity images run: podman with runc and cgroupfs (crun fails on this kernel's
@@ -33,7 +33,7 @@ events_logger = "file"
 
 
 def _podman_env(root: Path) -> dict[str, str]:
-    base = cache_dir(root) / "podman"
+    base = run_dir(root) / "podman"
     base.mkdir(parents=True, exist_ok=True)
     conf = base / "containers.conf"
     storage = base / "storage.conf"
@@ -103,7 +103,8 @@ def run_runc(root: Path, image_layout: Path, how: Run) -> int:
     _, _, config = layout.read_manifest(image_layout)
     ref = _ref(image_layout)
     image_config = config["config"]
-    with tempfile.TemporaryDirectory(prefix="runc-", dir=cache_dir(root)) as tmp:
+    run_dir(root).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="runc-", dir=run_dir(root)) as tmp:
         bundle = Path(tmp) / "bundle"
         run([umoci, "unpack", "--image", f"{image_layout}:{ref}", str(bundle)], "umoci unpack")
         spec = json.loads((bundle / "config.json").read_text())

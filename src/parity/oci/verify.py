@@ -28,10 +28,15 @@ def verify(
 ) -> list[Verdict]:
     out = []
     with tempfile.TemporaryDirectory(prefix="parity-verify-") as tmp:
-        for image in images:
-            built = builder.build(
-                root, image, Path(tmp) / image.name, fresh=True, keep=False, say=say[image.name]
-            )
+        rebuilt = builder.build_all(
+            root,
+            images,
+            lambda image: Path(tmp) / image.name,
+            lambda image: say[image.name],
+            fresh=True,
+            keep=False,
+        )
+        for image, built in zip(images, rebuilt, strict=True):
             entry = locked.get(image.name)
             if entry is None:
                 out.append(

@@ -18,16 +18,19 @@ from parity.oci.requirements import Requirement
 from parity.toolcheck import sha256_file
 
 
+def _build_key(root: Path, image: ImageDef) -> str:
+    return sha256_file(root / image.common.build_requirements)[:16]
+
+
 def _build_python(root: Path, image: ImageDef, say: Say) -> Path:
     """A venv holding only the pinned build requirements (pip, setuptools), for sdist -> wheel."""
     requirements = root / image.common.build_requirements
-    key = sha256_file(requirements)[:16]
-    env_dir = cache_dir(root) / f"buildenv-{key}"
+    env_dir = cache_dir(root) / f"buildenv-{_build_key(root, image)}"
     python = env_dir / "bin" / "python"
     if not python.exists():
         say("build venv: pip + setuptools from " + image.common.build_requirements)
-        scratch = env_dir.with_name(env_dir.name + ".tmp")
-        shutil.rmtree(scratch, ignore_errors=True)
+        # A name of its own: another build (this checkout's or another's) may make one beside it.
+        scratch = Path(tempfile.mkdtemp(prefix=f".{env_dir.name}.", dir=env_dir.parent))
         run([sys.executable, "-m", "venv", "--without-pip", str(scratch)], "build venv")
         run(
             [
@@ -46,7 +49,10 @@ def _build_python(root: Path, image: ImageDef, say: Say) -> Path:
             ],
             "build venv",
         )
-        scratch.replace(env_dir)  # venv scripts hold the scratch path; only `python -m` is used
+        try:  # venv scripts hold the scratch path; only `python -m` is used
+            scratch.rename(env_dir)
+        except OSError:  # another build made it first: use theirs
+            shutil.rmtree(scratch, ignore_errors=True)
     return python
 
 
@@ -111,13 +117,13 @@ def wheelhouse(
         if found.suffix == ".whl":
             out[req.name] = (found, False)
             continue
-        target = built / found.parent.name
+        # The wheel is made by the sdist and by the pinned build requirements.
+        target = built / f"{found.parent.name}-{_build_key(root, image)}"
         wheels = list(target.glob("*.whl")) if target.is_dir() else []
         if not wheels:
             started = time.monotonic()
             python = _build_python(root, image, say)
-            scratch = target.with_name(target.name + ".tmp")
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=built))
             run(
                 [
                     str(python),
@@ -136,8 +142,10 @@ def wheelhouse(
                 f"{req.name}=={req.version}: build wheel",
                 env={**os.environ, "SOURCE_DATE_EPOCH": str(image.common.source_date_epoch)},
             )
-            shutil.rmtree(target, ignore_errors=True)
-            scratch.replace(target)
+            try:
+                scratch.rename(target)
+            except OSError:  # another build made it first
+                shutil.rmtree(scratch, ignore_errors=True)
             wheels = list(target.glob("*.whl"))
             say(f"built {wheels[0].name} from its locked sdist in {time.monotonic() - started:.1f}s")
         out[req.name] = (wheels[0], True)

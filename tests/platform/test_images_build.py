@@ -1,36 +1,23 @@
-"""The four workload images, built for real and run for real, in one module so that one worker
-runs it in order (under --dist loadfile): the clean build first fills the layer cache the run
-tests then use.
-
-Builds (mmdebstrap, chroot, normalised layers): two clean builds reproduce the digests in
-lock/images.lock.json bit for bit, the packages inside each image are its lock group exactly, and a
-changed locked package changes exactly that image's digest.
-
-Runs: each entrypoint as a real container (podman + runc, or runc directly) on the host network:
-the airflow image parses the DAG folder, the dbt image parses the project, the spark image runs
-local jobs, the streaming image consumes from the real Kafka broker into S3."""
+"""The four workload images, built for real (mmdebstrap, chroot, normalised layers): a clean build
+reproduces the digests in lock/images.lock.json bit for bit, the packages inside each image are its
+lock group exactly, and a changed locked package changes exactly that image's digest. Running them
+is tests/platform/test_images_run.py (another worker, beside this one)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
 import tarfile
-import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from parity.oci import definition, layout
 from parity.oci.requirements import parse_requirements
-from parity.stack import Service
 from tests.conftest import DEVENV, ROOT
 
 pytestmark = pytest.mark.integration
@@ -211,143 +198,3 @@ def test_a_moved_mirror_is_a_visible_lock_change(repo_copy: Path) -> None:
     assert line.startswith("parity: base python3: mmdebstrap gave sha256 " + real[:12])
     assert "libssl3 3.0.0-old -> " in line and "parity images build --update-base" in line
     assert json.loads(lock_path.read_text())["bases"]["python3"]["sha256"] == "f" * 64  # nothing rewritten
-
-
-# --- the images run ---------------------------------------------------------------------------
-
-
-def images_run(name: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """`parity images run NAME --values dev ARGS` (ARGS holds its own `--` and command)."""
-    return subprocess.run(
-        [str(DEVENV / "bin" / "parity"), "images", "run", name, "--values", "dev", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, "PARITY_DEVENV": str(DEVENV)},
-    )
-
-
-def shared_dir(path: Path) -> Path:
-    """A host directory the image's non-root user may write to."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o777)
-    return path
-
-
-def test_airflow_image_parses_the_dag_folder(tmp_path: Path) -> None:
-    home = shared_dir(tmp_path / "airflow-home")
-    mount = ["--volume", f"{home}:/airflow-home", "--env", "AIRFLOW_HOME=/airflow-home"]
-    migrate = images_run("airflow", *mount, "--", "db", "migrate")
-    assert migrate.returncode == 0, migrate.stderr[-2000:]
-    listed = images_run("airflow", *mount, "--", "dags", "list", "--local", "-o", "json")
-    assert listed.returncode == 0, listed.stderr[-2000:]
-    dags = json.loads(next(line for line in listed.stdout.splitlines() if line.startswith("[")))
-    assert len(dags) == 120
-    assert {d["fileloc"].rsplit("/", 2)[0] for d in dags} == {"/opt/finsight/pipelines"}
-    errors = images_run("airflow", *mount, "--", "dags", "list-import-errors", "--local", "-o", "json")
-    assert errors.returncode == 0, errors.stderr[-2000:]
-    assert "No data found" in errors.stdout or "[]" in errors.stdout
-
-
-@pytest.mark.parametrize("runtime", ["podman", "runc"])
-def test_dbt_image_parses_the_project(tmp_path: Path, runtime: str) -> None:
-    out = shared_dir(tmp_path / "target")
-    done = images_run(
-        "dbt",
-        "--runtime",
-        runtime,
-        "--volume",
-        f"{out}:/out",
-        "--env",
-        "DBT_TARGET_PATH=/out",
-        "--env",
-        "DBT_ENV_SECRET_SNOWFLAKE_PASSWORD=unused",
-        "--",
-        "parse",
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert sum(1 for node in manifest["nodes"] if node.startswith("model.")) == 40
-    assert any(node.startswith("macro.finsight_utils.") for node in manifest["macros"])
-
-
-def test_spark_image_runs_local_jobs(tmp_path: Path) -> None:
-    work = shared_dir(tmp_path / "work")
-    subprocess.run(
-        [sys.executable, "-m", "datagen.generate", work / "csv"],
-        cwd=ROOT / "pipelines",
-        check=True,
-        capture_output=True,
-    )
-    for path in work.rglob("*"):
-        path.chmod(0o777)
-    args = [
-        "--volume",
-        f"{work}:/work",
-        "--env",
-        "FINSIGHT_LAKE_URI_TEMPLATE=file:///work/lake/{bucket}",
-        "--env",
-        "PYSPARK_SUBMIT_ARGS=--conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false "
-        "pyspark-shell",
-    ]
-    landing = images_run(
-        "spark", *args, "--entrypoint", "python", "--", "-m", "finsight_spark.landing", "/work/csv"
-    )
-    assert landing.returncode == 0, landing.stderr[-2000:]
-    jobs = ["curate-invoices", "revenue-daily"]
-    done = images_run("spark", *args, "--", *jobs, "--report", "/work/report.json")
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads((work / "report.json").read_text())
-    assert all(report[job]["ok"] for job in jobs), report
-    assert report["curate-invoices"]["rows"] == 1500 and report["revenue-daily"]["rows"] > 0
-
-
-def test_streaming_image_consumes_from_the_real_broker(
-    dev_values: dict[str, str], kafka: Service, localstack: Service
-) -> None:
-    suffix = uuid.uuid4().hex[:6]
-    env = {
-        "FINSIGHT_KAFKA_BOOTSTRAP_SERVERS": kafka.address,
-        "FINSIGHT_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
-        "FINSIGHT_S3_ENDPOINT_URL": localstack.address,
-        "FINSIGHT_CONSUMER_GROUP": f"image-{suffix}",
-        "FINSIGHT_EVENTS_TOPIC": f"{dev_values['FINSIGHT_EVENTS_TOPIC']}.img{suffix}",
-        "FINSIGHT_DEAD_LETTER_TOPIC": f"{dev_values['FINSIGHT_DEAD_LETTER_TOPIC']}.img{suffix}",
-        "FINSIGHT_CURATED_BUCKET": f"image-run-{suffix}",
-        "FINSIGHT_SECRETS_DIR": "/nonexistent",
-        "AWS_ACCESS_KEY_ID": "test",  # LocalStack's fixed dummies
-        "AWS_SECRET_ACCESS_KEY": "test",
-    }
-    admin = AdminClient({"bootstrap.servers": kafka.address})
-    topics = [env["FINSIGHT_EVENTS_TOPIC"], env["FINSIGHT_DEAD_LETTER_TOPIC"]]
-    for future in admin.create_topics([NewTopic(t, 3, 1) for t in topics]).values():
-        future.result(30)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=localstack.address,
-        region_name=dev_values["FINSIGHT_AWS_REGION"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    s3.create_bucket(
-        Bucket=env["FINSIGHT_CURATED_BUCKET"],
-        CreateBucketConfiguration={"LocationConstraint": dev_values["FINSIGHT_AWS_REGION"]},
-    )
-    producer = Producer({"bootstrap.servers": kafka.address})
-    for i in range(1, 26):
-        event = {
-            "event_id": f"evt-{i}",
-            "customer_id": i,
-            "event_type": "login",
-            "occurred_at": "2026-03-01T10:00:00Z",
-            "payload_size": 10,
-        }
-        producer.produce(env["FINSIGHT_EVENTS_TOPIC"], value=json.dumps(event).encode())
-    assert producer.flush(30) == 0
-    flags = [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
-    done = images_run("streaming", *flags, "--", "events-value", "--idle-polls", "5")
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "'written': 25" in done.stdout, done.stdout[-2000:]
-    listing = s3.list_objects_v2(Bucket=env["FINSIGHT_CURATED_BUCKET"], Prefix="stream/events/")
-    assert listing.get("KeyCount") == 25
