@@ -46,6 +46,17 @@ def renamed(document: dict[str, Any], suffix: str) -> dict[str, Any]:
     return dict(copy)
 
 
+def shared_configmaps(repo: Path) -> set[str]:
+    """ConfigMaps the env-values component writes into by name (the Airflow pod template)."""
+    component = yaml.safe_load((repo / "k8s/components/env-values/kustomization.yaml").read_text())
+    return {
+        target["select"]["name"]
+        for replacement in component.get("replacements", [])
+        for target in replacement.get("targets", [])
+        if target.get("select", {}).get("kind") == "ConfigMap" and "name" in target.get("select", {})
+    }
+
+
 def scale(factor: int, out: Path) -> int:
     if out.exists():
         shutil.rmtree(out)
@@ -53,8 +64,11 @@ def scale(factor: int, out: Path) -> int:
     base = out / "k8s" / "base"
     kustomization = yaml.safe_load((base / "kustomization.yaml").read_text())
     added = []
+    shared = shared_configmaps(out)
     for name in list(kustomization["resources"]):
         document = yaml.safe_load((base / name).read_text())
+        if document["kind"] == "ConfigMap" and document["metadata"]["name"] in shared:
+            continue  # configuration the workloads share (the component fills it by name): one copy
         for i in range(1, factor):
             target = f"{Path(name).stem}-s{i}.yaml"
             (base / target).write_text(yaml.safe_dump(renamed(document, f"-s{i}"), sort_keys=False))

@@ -45,3 +45,74 @@ def test_go_builds_and_downloads_run_in_separate_lanes_with_an_estimate(
     module.record_timing("go tilt", 60)  # this machine's own timing wins
     plan.done(steps[0])
     assert plan.left() == "4 step(s) left, about 2 min"
+
+
+def _store_module() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "store_module", Path(__file__).parent.parent / "devenv/store.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_store_gives_a_second_checkout_what_the_first_built(tmp_path: Path) -> None:
+    store = _store_module().Store(tmp_path / "store")  # type: ignore[attr-defined]
+    first, second = tmp_path / "a/.devenv", tmp_path / "b/.devenv"
+    (first / "jars").mkdir(parents=True)
+    (first / "jars/kafka.jar").write_bytes(b"jar")
+    assert not store.take("maven kafka", "f" * 64, second / "jars")  # nothing kept yet
+    store.keep("maven kafka", "f" * 64, first / "jars")
+    assert store.take("maven kafka", "f" * 64, second / "jars")
+    assert (second / "jars/kafka.jar").read_bytes() == b"jar"
+    assert not store.take("maven kafka", "e" * 64, second / "jars")  # another stamp: another entry
+    (first / "bin").mkdir()
+    (first / "bin/kustomize").write_bytes(b"binary")
+    store.keep("go kustomize", "a" * 64, first / "bin/kustomize")
+    (second / "bin").mkdir()
+    (second / "bin/kustomize").write_bytes(b"old")
+    assert store.take("go kustomize", "a" * 64, second / "bin/kustomize")
+    assert (second / "bin/kustomize").read_bytes() == b"binary"
+
+
+def test_a_shared_venv_is_linked_and_an_unfinished_one_is_built_again(tmp_path: Path) -> None:
+    store = _store_module().Store(tmp_path / "store")  # type: ignore[attr-defined]
+    builds: list[Path] = []
+
+    def build(at: Path) -> None:
+        builds.append(at)
+        (at / "bin").mkdir(parents=True)
+        (at / "bin/python").write_text("#!")
+
+    link_a, link_b = tmp_path / "a/venvs/dbt", tmp_path / "b/venvs/dbt"
+    assert not store.venv("venv dbt", "1" * 64, link_a, None)  # none stored, none to build
+    assert store.venv("venv dbt", "1" * 64, link_a, build)
+    assert store.venv("venv dbt", "1" * 64, link_b, None)  # the second checkout builds nothing
+    assert len(builds) == 1 and link_a.resolve() == link_b.resolve() == builds[0]
+    (builds[0] / ".complete").unlink()  # as if the first build had been interrupted
+    assert not store.venv("venv dbt", "1" * 64, link_b, None)
+    assert store.venv("venv dbt", "1" * 64, link_b, build) and len(builds) == 2
+    link_a.unlink()
+    link_a.mkdir()  # a venv an older bootstrap built in the checkout is replaced by the link
+    assert store.venv("venv dbt", "1" * 64, link_a, None) and link_a.is_symlink()
+
+
+def test_entries_unused_for_a_month_are_pruned(tmp_path: Path) -> None:
+    import os
+    import time
+
+    store = _store_module().Store(tmp_path / "store")  # type: ignore[attr-defined]
+    (tmp_path / "out").write_text("x")
+    store.keep("go old", "1" * 64, tmp_path / "out")
+    store.keep("go new", "2" * 64, tmp_path / "out")
+    old = store.entry("go old", "1" * 64) / ".complete"
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    assert store.prune() == [store.entry("go old", "1" * 64).name]
+    assert store.take("go new", "2" * 64, tmp_path / "copy") and not store.take(
+        "go old", "1" * 64, tmp_path / "c"
+    )

@@ -20,6 +20,8 @@ from platform_settings import PlatformSettings, load
 from consumers.schemas import InvalidEvent, Subject, subjects
 from consumers.sink import S3EventSink
 
+ASSIGNMENT_POLLS = 120  # one-second polls to wait for the group to assign partitions
+
 ID_FIELDS = ("event_id", "payment_id", "entry_id")
 TIME_FIELDS = ("occurred_at", "paid_at", "booked_at")
 
@@ -81,13 +83,23 @@ class Pipeline:
     def run(
         self, batch: int = 500, idle_polls: int | None = None, stop: Callable[[], bool] = lambda: False
     ) -> None:
-        self.consumer.subscribe([self.topic])
-        idle = 0
+        assigned = {"partitions": False}
+
+        def on_assign(consumer: Any, partitions: list[Any]) -> None:
+            assigned["partitions"] = assigned["partitions"] or bool(partitions)
+
+        self.consumer.subscribe([self.topic], on_assign=on_assign)
+        idle = unassigned = 0
         try:
             while not stop() and (idle_polls is None or idle < idle_polls):
                 messages = self.consumer.consume(batch, timeout=1.0)
                 if not messages:
-                    idle += 1
+                    # Empty polls count only once the group has given us partitions: before that
+                    # (a broker still loading its group coordinator) nothing could have arrived.
+                    idle += assigned["partitions"]
+                    unassigned += not assigned["partitions"]
+                    if unassigned > ASSIGNMENT_POLLS:
+                        raise KafkaException(f"no partition of {self.topic} assigned in {unassigned} polls")
                     continue
                 idle = 0
                 for message in messages:

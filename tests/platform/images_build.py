@@ -1,15 +1,14 @@
-"""The four workload images, built for real (mmdebstrap, chroot, normalised layers): a clean build
-reproduces the digests in lock/images.lock.json bit for bit, the packages inside each image are its
-lock group exactly, and a changed locked package changes exactly that image's digest. Running them
-is tests/platform/test_images_run.py (another worker, beside this one)."""
+"""The clean build of workload images, shared by the test modules that each build one base's
+images (tests/platform/test_images_build_*.py, on workers of their own): from scratch (no layer
+cache read, the base re-made by mmdebstrap, chroot, normalised layers) each reproduces the digest in
+lock/images.lock.json bit for bit, holds exactly its lock group's packages, and has normalised
+files. A module names its images in `IMAGES`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,6 @@ from parity.oci import definition, layout
 from parity.oci.requirements import parse_requirements
 from tests.conftest import DEVENV, ROOT
 
-pytestmark = pytest.mark.integration
-
-IMAGES = ["airflow", "dbt", "spark", "streaming"]
 SITE = "opt/venv/lib/python3.11/site-packages/"
 
 
@@ -41,23 +37,34 @@ def locked(repo: Path = ROOT) -> dict[str, str]:
     return {name: entry["digest"] for name, entry in images.items()}
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "name" in metafunc.fixturenames:
+        metafunc.parametrize("name", metafunc.module.IMAGES)
+
+
 @pytest.fixture(scope="module")
-def clean_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every image from scratch (no layer cache read, bases re-made by mmdebstrap): a build
+def clean_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The module's images from scratch (no layer cache read, base re-made by mmdebstrap): a build
     independent of the one that made the lock, on another checkout."""
     out = tmp_path_factory.mktemp("clean")
-    done = parity("images", "build", "--no-cache", "--out", str(out), "--format", "json")
+    names = list(request.module.IMAGES)
+    done = parity("images", "build", *names, "--no-cache", "--out", str(out), "--format", "json")
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout)
     return {image["name"]: image for image in result["images"]}
 
 
 @pytest.mark.timeout(1500)
-def test_two_clean_builds_give_the_locked_digests(clean_build: dict[str, Any]) -> None:
+def test_two_clean_builds_give_the_locked_digests(
+    clean_build: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
     # The lock was recorded by a clean build on another checkout; this one, from scratch on this
     # checkout, agrees image by image. (`parity images verify`, a further clean build that keeps
-    # nothing, is exercised by the changed-package test below.)
-    assert {name: image["digest"] for name, image in clean_build.items()} == locked()
+    # nothing, is exercised by tests/platform/test_images_lock.py.)
+    assert {name: image["digest"] for name, image in clean_build.items()} == {
+        name: digest for name, digest in locked().items() if name in clean_build
+    }
+    assert sorted(clean_build) == sorted(request.module.IMAGES)
     assert all(image["layout"] for image in clean_build.values())
 
 
@@ -88,7 +95,6 @@ def dists_in_venv(venv: Path) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("name", IMAGES)
 def test_packages_in_the_image_are_its_lock_group_and_the_gates_versions(
     clean_build: dict[str, Any], name: str
 ) -> None:
@@ -107,7 +113,6 @@ def test_packages_in_the_image_are_its_lock_group_and_the_gates_versions(
     assert {k: v for k, v in in_venv.items() if k not in own} == in_image
 
 
-@pytest.mark.parametrize("name", IMAGES)
 def test_image_files_are_normalised(clean_build: dict[str, Any], name: str) -> None:
     built = Path(clean_build[name]["layout"])
     _, manifest, config = layout.read_manifest(built)
@@ -127,74 +132,3 @@ def test_image_files_are_normalised(clean_build: dict[str, Any], name: str) -> N
             if line.strip() and not line.startswith("#")
         )
         assert jars == pinned
-
-
-def _pip_download(spec: str, into: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", spec, "-d", str(into)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return next(into.iterdir())
-
-
-def test_one_changed_package_changes_exactly_that_image(
-    repo_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The locked build first (cached layers: seconds), so verify can name the differing file.
-    done = parity("images", "build", repo=repo_copy)
-    assert done.returncode == 0, done.stderr[-3000:]
-    wheel = _pip_download("jmespath==1.0.1", tmp_path / "dl")
-    sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    requirements = repo_copy / "lock/requirements/streaming.txt"
-    text = requirements.read_text()
-    text = re.sub(
-        r"jmespath==1\.1\.0 \\\n(    --hash=sha256:[0-9a-f]{64}( \\)?\n)+",
-        f"jmespath==1.0.1 \\\n    --hash=sha256:{sha}\n",
-        text,
-    )
-    assert "jmespath==1.0.1" in text
-    requirements.write_text(text)
-
-    check = parity("check", repo=repo_copy)
-    assert check.returncode == 1
-    assert "image-lock-fresh" in check.stdout + check.stderr
-    assert "lock/images.lock.json#streaming" in check.stdout + check.stderr
-    assert "#airflow" not in check.stdout + check.stderr
-
-    verify = parity("images", "verify", "streaming", repo=repo_copy)
-    assert verify.returncode == 1
-    assert re.search(r"streaming: rebuilt sha256:\w+ != locked sha256:\w+: layer 1 \(", verify.stderr), (
-        verify.stderr
-    )
-    assert "jmespath" in verify.stderr.split("layer 1 (", 1)[1], verify.stderr
-
-    built = parity("images", "build", "--format", "json", repo=repo_copy)
-    assert built.returncode == 0, built.stderr[-3000:]
-    digests = {image["name"]: image["digest"] for image in json.loads(built.stdout)["images"]}
-    before = locked(repo_copy)
-    assert [name for name in IMAGES if digests[name] != before[name]] == ["streaming"]
-
-    relocked = parity("images", "build", "--lock", "streaming", repo=repo_copy)
-    assert relocked.returncode == 0, relocked.stderr[-3000:]
-    assert locked(repo_copy) == {**before, "streaming": digests["streaming"]}
-    component = (repo_copy / "k8s/components/release-images/kustomization.yaml").read_text()
-    assert digests["streaming"] in component
-    assert parity("check", repo=repo_copy).returncode == 0
-
-
-def test_a_moved_mirror_is_a_visible_lock_change(repo_copy: Path) -> None:
-    lock_path = repo_copy / "lock/images-base.lock.json"
-    lock = json.loads(lock_path.read_text())
-    base = lock["bases"]["python3"]
-    real = base["sha256"]
-    base["sha256"] = "f" * 64
-    base["packages"]["libssl3"] = "3.0.0-old"
-    lock_path.write_text(json.dumps(lock))
-    done = parity("images", "build", "streaming", repo=repo_copy)
-    assert done.returncode == 1
-    line = done.stderr.strip().splitlines()[-1]
-    assert line.startswith("parity: base python3: mmdebstrap gave sha256 " + real[:12])
-    assert "libssl3 3.0.0-old -> " in line and "parity images build --update-base" in line
-    assert json.loads(lock_path.read_text())["bases"]["python3"]["sha256"] == "f" * 64  # nothing rewritten

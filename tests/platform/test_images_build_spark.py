@@ -1,0 +1,18 @@
+"""The spark image, on its own JRE base, from scratch, beside the Python-base images on another
+worker. See tests/platform/images_build.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.platform.images_build import (  # noqa: F401 - the shared fixture and tests, collected here
+    clean_build,
+    pytest_generate_tests,
+    test_image_files_are_normalised,
+    test_packages_in_the_image_are_its_lock_group_and_the_gates_versions,
+    test_two_clean_builds_give_the_locked_digests,
+)
+
+pytestmark = pytest.mark.integration
+
+IMAGES = ["spark"]
