@@ -19,7 +19,7 @@ lint: bootstrap
 
 ## test: lint, then every test, integration tests included
 test: lint
-	PATH="$(CURDIR)/.devenv/bin:$(CURDIR)/$(TOOL):$$PATH" $(TOOL)/pytest -n 2 --dist loadfile
+	PATH="$(CURDIR)/.devenv/bin:$(CURDIR)/$(TOOL):$$PATH" $(TOOL)/pytest -n 3 --dist loadfile
 
 ## bench: check/render/diff at 1x and 5x against dyff; lint; gate all; image builds cold/warm against umoci
 bench: bootstrap

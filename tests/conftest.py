@@ -91,8 +91,82 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # the controller judges and times the whole run
+        return
+    record_file_seconds(_SECONDS)
     slow = sorted((s, n) for n, s in _SECONDS.items() if s > TEST_BUDGET_SECONDS)
-    if slow and not hasattr(session.config, "workerinput"):  # the controller judges the whole run
+    if slow:
         for seconds, nodeid in slow:
             print(f"\nBUDGET {nodeid} took {seconds:.0f}s > {TEST_BUDGET_SECONDS:.0f}s", flush=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- scheduling: the longest test files first ---------------------------------------------------
+# Under `--dist loadfile` each file runs whole on one worker. xdist hands out files by their number
+# of tests and queues a second file behind each one, so a file of few but slow tests (a clean image
+# build, `gate all`) could start last, or wait behind another slow one while a worker idles. This
+# scheduler hands each free worker the file that took longest on this machine (timings kept beside
+# the bootstrap's, ~/.cache/parity/test-seconds.json; by number of tests before any), one at a time.
+
+
+def _seconds_file() -> Path:
+    base = os.environ.get("PARITY_CACHE_DIR") or str(Path.home() / ".cache" / "parity")
+    return Path(base) / "test-seconds.json"
+
+
+def file_seconds() -> dict[str, float]:
+    import json
+
+    try:
+        return {str(k): float(v) for k, v in json.loads(_seconds_file().read_text()).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def record_file_seconds(seconds: dict[str, float]) -> None:
+    import json
+
+    per_file: dict[str, float] = {}
+    for nodeid, spent in seconds.items():
+        name = nodeid.split("::", 1)[0]
+        per_file[name] = per_file.get(name, 0.0) + spent
+    if not per_file:
+        return
+    known = {**file_seconds(), **{k: round(v, 1) for k, v in per_file.items()}}
+    target = _seconds_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(known, indent=1, sort_keys=True))
+        tmp.replace(target)
+    except OSError:
+        pass  # a read-only home: the next run schedules by number of tests
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: absent with `-p no:xdist`
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    weights = file_seconds()
+
+    class LongestFirst(LoadFileScheduling):  # type: ignore[misc]
+        def _assign_work_unit(self, node: object) -> None:
+            scope = max(self.workqueue, key=lambda s: (weights.get(s, 0.0), len(self.workqueue[s])))
+            self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+        def _reschedule(self, node: object) -> None:
+            if getattr(node, "shutting_down", False):
+                return
+            if not self.workqueue:
+                node.shutdown()  # type: ignore[attr-defined]
+                return
+            # A worker holds its last test back until it knows what follows (module teardown), so
+            # one pending test means it is about to be free: only then does it get the next file.
+            if self._pending_of(self.assigned_work[node]) > 1:
+                return
+            self._assign_work_unit(node)
+
+    return LongestFirst(config, log)

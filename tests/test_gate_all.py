@@ -77,3 +77,23 @@ def test_kafka_batch_read_takes_every_event_once(gate_all: dict[str, Any]) -> No
     quality = gate_all["document"]["summary"]["quality"]
     assert quality["kafka_events_produced"] > 0
     assert quality["spark_rows"]["events-from-kafka"] == quality["kafka_events_produced"]
+
+
+def test_dbt_deps_seed_and_build_succeed(gate_all: dict[str, Any]) -> None:
+    # dbt exits 0 for each step or the gate reports it (a failing node or a gate-error).
+    quality = gate_all["document"]["summary"]["quality"]
+    assert quality["dbt_not_passing"] == 0 and quality["dbt_schema"].startswith("PARITY_GATE_")
+    assert not [f for f in gate_all["document"]["findings"] if f["rule"] == "gate-error"]
+
+
+def test_every_model_and_test_passed(gate_all: dict[str, Any]) -> None:
+    quality = gate_all["document"]["summary"]["quality"]
+    assert quality["dbt_models"] == 40 and quality["dbt_tests"] >= 60
+    assert not [f for f in gate_all["document"]["findings"] if f["rule"].startswith("dbt-")]
+
+
+def test_the_manifest_holds_40_models_with_enforced_contracts_on_marts(gate_all: dict[str, Any]) -> None:
+    schema = gate_all["document"]["summary"]["schema"]
+    marts = sorted(f"model.finsight.{p.stem}" for p in (ROOT / "pipelines/dbt/models/marts").glob("*.sql"))
+    assert schema["dbt_models"] == 40 and len(marts) == 14
+    assert schema["contracted_models"] == marts

@@ -9,6 +9,7 @@ its shape checked) before any workload runs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -143,15 +144,23 @@ def gate(root: Path, values: dict[str, str], logs: LogKeeper) -> tuple[list[Find
         p.stem.removeprefix("sparkapplication-") for p in (root / "k8s/base").glob("sparkapplication-*.yaml")
     )
     with logs.scratch("quality") as tmp:
-        # dbt (fakesnow) and Spark (a JVM and the broker) share nothing: they run side by side,
-        # and both finish (leaving the pool waits for them) before either's error is raised.
+        # dbt (fakesnow) and Spark (a JVM and the broker) share nothing: they run side by side.
+        # When Spark cannot run (a broker that does not start), dbt stops at its next step: the
+        # gate fails on Spark's error, and dbt's results would be thrown away.
+        spark_failed = threading.Event()
+
+        def spark() -> tuple[dict[str, Any], Path, int]:
+            try:
+                return workloads.spark_jobs(root, values, jobs, tmp / "spark", spec.as_of.isoformat())
+            except BaseException:
+                spark_failed.set()
+                raise
+
         with ThreadPoolExecutor(max_workers=2) as pool:
-            dbt_run = pool.submit(workloads.dbt_build, root, values, tmp / "dbt")
-            spark_run = pool.submit(
-                workloads.spark_jobs, root, values, jobs, tmp / "spark", spec.as_of.isoformat()
-            )
+            dbt_run = pool.submit(workloads.dbt_build, root, values, tmp / "dbt", spark_failed)
+            spark_run = pool.submit(spark)
+        report, lake, produced = spark_run.result()  # Spark's error first: it stopped dbt
         dbt = dbt_run.result()
-        report, lake, produced = spark_run.result()
         tables = workloads.read_curated(lake) if lake.is_dir() else {}
         written = workloads.curated_schemas(lake) if lake.is_dir() else {}
         findings = [

@@ -143,9 +143,9 @@ def gate(
     root: Path, values: dict[str, str], against: str, logs: LogKeeper
 ) -> tuple[list[Finding], dict[str, Any]]:
     subjects = load_subjects(root)  # bad input fails before dbt runs
-    findings, notices = contracts.compare(
-        contracts.manifest(root, against, values, logs), contracts.manifest(root, None, values, logs)
-    )
+    current = contracts.manifest(root, None, values, logs)
+    findings, notices = contracts.compare(contracts.manifest(root, against, values, logs), current)
+    models = [n for n in current.get("nodes", {}).values() if n.get("resource_type") == "model"]
     checked = 0
     for subject in subjects:
         compatible: Checker = (
@@ -157,6 +157,10 @@ def gate(
         checked += len(pairs(subject.versions, subject.mode))
     return findings, {
         "dbt_baseline": against,
+        "dbt_models": len(models),
+        "contracted_models": sorted(
+            m["unique_id"] for m in models if m.get("config", {}).get("contract", {}).get("enforced")
+        ),
         "deprecation_notices": notices,
         "subjects": len(subjects),
         "version_pairs": checked,

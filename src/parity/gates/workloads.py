@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -101,10 +102,17 @@ def _tail(done: subprocess.CompletedProcess[str]) -> str:
     return ((done.stdout.strip() or done.stderr.strip()).splitlines() or ["no output"])[-1][:300]
 
 
-def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
+class Cancelled(ParityError):
+    """A workload stopped between its steps because the run it belongs to had already failed."""
+
+
+def dbt_build(
+    root: Path, values: dict[str, str], work: Path, cancel: threading.Event | None = None
+) -> dict[str, Any]:
     """`dbt deps`, `dbt seed`, then `dbt build`: its own run_results.json, never an older step's.
     dbt exits 0 (all passed), 1 (models or tests failed: reported per node) or 2 (it could not
-    run); a non-zero exit with no failing node is itself a failure."""
+    run); a non-zero exit with no failing node is itself a failure. `cancel` set stops it before
+    its next step (the gate failed elsewhere: its results would be thrown away)."""
     import snowflake.connector
 
     service = start_fakesnow(locate(root), work / "fakesnow")
@@ -144,6 +152,8 @@ def dbt_build(root: Path, values: dict[str, str], work: Path) -> dict[str, Any]:
         dbt = venv_bin(root, "dbt", "dbt")
         results_file = project / "target" / "run_results.json"
         for args in (["deps"], ["seed"], ["build", "--exclude", "resource_type:seed"]):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("gate quality", f"dbt stopped before `dbt {args[0]}`", "See the other error")
             results_file.unlink(missing_ok=True)
             done = logged(
                 [dbt, *args, "--profiles-dir", project, "--project-dir", project],
