@@ -283,10 +283,31 @@ class Bootstrap:
                 requirements,
             ]
         )
-        if runs_parity(venv):
-            # The tool itself runs from the work tree (no unhashed build backend needed).
-            site = next((target / "lib").glob("python3.*/site-packages"))
-            (site / "parity-src.pth").write_text(str(ROOT / "src") + "\n")
+
+    def overlay_venv(self, venv: Venv, shared: Path, target: Path) -> None:
+        """The tool venv of this checkout: a venv of the same Python whose site-packages adds the
+        store's (all the locked distributions) and this checkout's src/ (parity itself runs from the
+        work tree: no unhashed build backend needed), and whose bin/ holds the store venv's console
+        scripts started by this venv's Python. Seconds, where installing the group takes a minute."""
+        if target.is_symlink():
+            target.unlink()
+        shutil.rmtree(target, ignore_errors=True)
+        run([self.python_for(venv), "-m", "venv", "--without-pip", target])
+        site = next((target / "lib").glob("python3.*/site-packages"))
+        shared_site = next((shared / "lib").glob("python3.*/site-packages"))
+        (site / "_parity_shared.pth").write_text(f"import site; site.addsitedir({str(shared_site)!r})\n")
+        (site / "parity-src.pth").write_text(str(ROOT / "src") + "\n")
+        theirs, ours = f"#!{shared / 'bin' / 'python'}".encode(), f"#!{target / 'bin' / 'python'}".encode()
+        for script in sorted((shared / "bin").iterdir()):
+            mine = target / "bin" / script.name
+            if mine.exists() or mine.is_symlink() or script.name.startswith(("python", "activate", "pip")):
+                continue
+            head = script.read_bytes()[: len(theirs) + 1] if script.is_file() else b""
+            if not script.is_symlink() and head in (theirs + b"\n", theirs + b" "):
+                mine.write_bytes(ours + script.read_bytes()[len(theirs) :])
+                mine.chmod(0o755)
+            else:  # a compiled program (ruff) or a link
+                mine.symlink_to(script)
 
     def install_go(self, tool: GoTool) -> None:
         target = self.devenv / tool.binary
@@ -422,8 +443,7 @@ class Bootstrap:
                     [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
                     lambda venv=venv: self.install_venv(venv),
                     () if venv.name == PDM_VENV else (f"venv {PDM_VENV}",),
-                    # The tool venv points at this checkout's src/: it stays in the checkout.
-                    shared_venv=None if runs_parity(venv) else venv,
+                    shared_venv=venv,
                 )
             )
         gover = self.go_version()
@@ -537,7 +557,12 @@ class Bootstrap:
                 venv = step.shared_venv
                 link = self.devenv / venv.path
                 self.store.venv(
-                    step.label, inputs, link, lambda at: self.install_venv(venv, at), self.force or damaged
+                    step.label,
+                    inputs,
+                    link,
+                    lambda at: self.install_venv(venv, at),
+                    self.force or damaged,
+                    self.placer(venv),
                 )
             else:
                 step.install()
@@ -557,10 +582,17 @@ class Bootstrap:
         lane.say(step, f"installed in {seconds:.1f}s")
         return True
 
+    def placer(self, venv: Venv) -> Callable[[Path, Path], None] | None:
+        """How a stored venv appears in .devenv/venvs/: a symlink, or the tool's own overlay."""
+        if not runs_parity(venv):
+            return None
+        return lambda shared, target: self.overlay_venv(venv, shared, target)
+
     def take(self, step: Step, inputs: str) -> bool:
         """Install the step from the machine's store, if another checkout built it already."""
         if step.shared_venv is not None:
-            return self.store.venv(step.label, inputs, self.devenv / step.shared_venv.path, None)
+            venv = step.shared_venv
+            return self.store.venv(step.label, inputs, self.devenv / venv.path, None, place=self.placer(venv))
         return bool(step.output) and self.store.take(step.label, inputs, self.devenv / step.output)
 
     def execute(self, only: set[str]) -> int:

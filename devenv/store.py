@@ -9,9 +9,10 @@ must pass their `parity doctor` checks, or the step is built anew.
 Two ways of keeping:
 - copies (Go binaries, jar sets, schema trees): stored once, copied into `.devenv/`;
 - venvs: pip writes a venv's absolute path into its scripts and their RECORD hashes, so a venv
-  cannot be copied. A workload venv is built in place in the store, and `.devenv/venvs/<name>` is a
-  symlink to it. Those venvs are read-only in use; `parity doctor` verifies their RECORD hashes
-  through the link, so a tampered shared venv is reported in every checkout that uses it.
+  cannot be copied. A venv is built in place in the store, and `.devenv/venvs/<name>` is a symlink
+  to it; the tool's venv, which must import parity from its own checkout, is a small overlay venv
+  instead (bootstrap.py). Those venvs are read-only in use; `parity doctor` verifies their RECORD
+  hashes through the link, so a tampered shared venv is reported in every checkout that uses it.
 
 Entries are written under a lock and marked complete last, so a crash or a concurrent bootstrap
 never leaves a half-built entry that looks whole. Entries unused for `KEEP_DAYS` are removed.
@@ -112,10 +113,17 @@ class Store:
 
     # -- venvs built in place ------------------------------------------------------------
     def venv(
-        self, label: str, stamp: str, link: Path, build: Callable[[Path], None] | None, rebuild: bool = False
+        self,
+        label: str,
+        stamp: str,
+        link: Path,
+        build: Callable[[Path], None] | None,
+        rebuild: bool = False,
+        place: Callable[[Path, Path], None] | None = None,
     ) -> bool:
         """Point `link` at the store's venv for (label, stamp), building it there first (unless
-        `build` is None: then only a complete stored venv is linked, and False means none is)."""
+        `build` is None: then only a complete stored venv is linked, and False means none is).
+        `place(entry, link)` puts something else than a symlink at `link` (the tool's overlay)."""
         entry = self.entry(label, stamp)
         with self.locked(entry):
             if rebuild or not self.complete(entry):
@@ -127,6 +135,9 @@ class Store:
             else:
                 self._touch(entry)
         link.parent.mkdir(parents=True, exist_ok=True)
+        if place is not None:
+            place(entry, link)
+            return True
         pointer = link.with_name(f".{link.name}.{os.getpid()}.link")
         pointer.unlink(missing_ok=True)
         pointer.symlink_to(entry, target_is_directory=True)
