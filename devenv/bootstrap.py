@@ -300,7 +300,8 @@ class Bootstrap:
         theirs, ours = f"#!{shared / 'bin' / 'python'}".encode(), f"#!{target / 'bin' / 'python'}".encode()
         for script in sorted((shared / "bin").iterdir()):
             mine = target / "bin" / script.name
-            if mine.exists() or mine.is_symlink() or script.name.startswith(("python", "activate", "pip")):
+            ours_already = mine.exists() or mine.is_symlink()
+            if ours_already or script.is_dir() or script.name.startswith(("python", "activate", "pip", "_")):
                 continue
             head = script.read_bytes()[: len(theirs) + 1] if script.is_file() else b""
             if not script.is_symlink() and head in (theirs + b"\n", theirs + b" "):
