@@ -83,3 +83,27 @@ def test_new_model_version_instead_of_a_breaking_change(
     code, found, summary = gate(repo_git, capsys)
     assert code == 0, found
     assert any(n.startswith("dim_merchants: new version(s) v2") for n in summary["deprecation_notices"])
+
+
+def test_a_parsed_manifest_is_reused_only_for_the_same_project(
+    repo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parity.gates import contracts
+    from parity.gates.workloads import LogKeeper
+    from parity.invariants import values_of
+    from parity.rendering import render
+
+    monkeypatch.setenv("PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    logs = LogKeeper(tmp_path / "logs")
+    values = values_of(render(repo_copy, "dev", validate=False).resources)
+    first = contracts.manifest(repo_copy, None, values, logs)
+    assert sum(1 for n in first["nodes"] if n.startswith("model.")) == 40
+    # With dbt gone, only the cache can answer: the same project and values are served from it...
+    monkeypatch.setattr(contracts, "venv_bin", lambda *_: tmp_path / "no-dbt")
+    assert contracts.manifest(repo_copy, None, values, logs)["nodes"].keys() == first["nodes"].keys()
+    # ...but a changed model, or other values, are parsed again (and here cannot be).
+    replace(repo_copy / MARTS / "_marts.yml", "data_type: number(18,2)", "data_type: float")
+    with pytest.raises(FileNotFoundError):
+        contracts.manifest(repo_copy, None, values, logs)
+    with pytest.raises(FileNotFoundError):
+        contracts.manifest(repo_copy, None, {**values, "FINSIGHT_SNOWFLAKE_DATABASE": "OTHER"}, logs)

@@ -30,3 +30,9 @@ def binary(root: Path, name: str) -> Path:
     if not path.is_file():
         raise BadInput(name, f"{path} is missing", "Run devenv/bootstrap (make run does it)")
     return path
+
+
+def user_cache() -> Path:
+    """The machine's cache shared by every checkout (`$PARITY_CACHE_DIR`, or ~/.cache/parity): the
+    bootstrap's store and timings, image layers, lint results, dbt manifests. Never the work tree."""
+    return Path(os.environ.get("PARITY_CACHE_DIR") or Path.home() / ".cache" / "parity")

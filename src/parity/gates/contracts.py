@@ -8,6 +8,9 @@ deprecation notice so consumers know to move.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import shutil
 import subprocess
 import tempfile
@@ -16,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from parity import loaders
-from parity.devenv import venv_bin
+from parity.devenv import user_cache, venv_bin
 from parity.errors import BadInput
 from parity.findings import Finding
 from parity.gates.workloads import LogKeeper, workload_env
+from parity.output import write_atomic
 
 DBT_SOURCES = (Path("pipelines/dbt"), Path("pipelines/dbt_packages_vendor"))
+DBT_LOCK = Path("lock/pdm.dbt.lock")  # the dbt that parses: part of a cached manifest's key
 
 
 def _models(manifest: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -136,11 +141,27 @@ def _export(root: Path, ref: str | None, into: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
 
 
+def _manifest_key(root: Path, work: Path, values: dict[str, str]) -> str:
+    """What a `dbt parse` reads: the exported project's files, the values, and the locked dbt."""
+    digest = hashlib.sha256(b"dbt-manifest/1\0" + (root / DBT_LOCK).read_bytes())
+    digest.update(json.dumps(values, sort_keys=True).encode())
+    for path in sorted(p for p in work.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(work)}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def manifest(root: Path, ref: str | None, values: dict[str, str], logs: LogKeeper) -> dict[str, Any]:
-    """`dbt parse` (no warehouse connection) of the project at ref, with the dbt image's own venv."""
+    """`dbt parse` (no warehouse connection) of the project at ref, with the dbt image's own venv.
+    The manifest is kept in the machine's cache by the hash of what the parse read, so the baseline
+    a pull request is compared against is parsed once, not on every run of the gate."""
     with tempfile.TemporaryDirectory(prefix="parity-dbt-") as tmp:
         work = Path(tmp)
         _export(root, ref, work)
+        cached = user_cache() / "dbt-manifests" / f"{_manifest_key(root, work, values)}.json"
+        if cached.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                earlier: dict[str, Any] = json.loads(cached.read_text())
+                return earlier
         project = work / DBT_SOURCES[0]
         env = workload_env(
             values,
@@ -166,4 +187,7 @@ def manifest(root: Path, ref: str | None, values: dict[str, str], logs: LogKeepe
                     f"Fix the dbt project (full output: {kept})",
                 )
         document = loaders.load_json(project, Path("target/manifest.json"))
-        return dict(document) if isinstance(document, dict) else {}
+        parsed = dict(document) if isinstance(document, dict) else {}
+        with contextlib.suppress(OSError):  # a read-only home: no cache, same verdicts
+            write_atomic(cached, json.dumps(parsed))
+        return parsed

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import subprocess
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from parity import loaders
+from parity.devenv import user_cache
 from parity.diffing import flatten
 from parity.findings import Finding, sort_key
 from parity.lint import rules, secrets, suppress
@@ -176,8 +176,7 @@ def _lint_files(root: Path, names: list[str], vocab: Vocabulary) -> dict[str, di
 
 
 def _cache_file(root: Path) -> Path:
-    base = Path(os.environ.get("PARITY_CACHE_DIR") or Path.home() / ".cache" / "parity")
-    return base / "lint" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.json"
+    return user_cache() / "lint" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.json"
 
 
 def _cache_key(vocab: Vocabulary) -> str:

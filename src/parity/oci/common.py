@@ -3,13 +3,12 @@ cache directory under .devenv, progress reporting and running a tool with a one-
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from parity.devenv import locate
+from parity.devenv import locate, user_cache
 from parity.errors import ParityError
 
 BUILDER = "parity-oci/3"  # bump when the way layers are made changes: every cache key changes
@@ -36,8 +35,7 @@ def cache_dir(root: Path) -> Path:
     by every checkout: everything in it is named by the hash of exactly what makes it, so two
     checkouts with the same inputs reuse one another's work, and different inputs never meet."""
     del root  # one cache per machine, whichever checkout builds
-    base = os.environ.get("PARITY_CACHE_DIR") or str(Path.home() / ".cache" / "parity")
-    return Path(base) / "images"
+    return user_cache() / "images"
 
 
 def run_dir(root: Path) -> Path:
