@@ -63,7 +63,7 @@ class Step:
     label: str
     inputs: Callable[[], str]
     tools: list
-    install: Callable[[], None]
+    install: Callable[[], None] | None  # None: a venv (shared_venv), built through the store
     after: tuple[str, ...] = ()  # steps whose result this one uses (a venv export needs pdm)
     # What the step makes under .devenv/ (a file or a directory): kept in the machine's store
     # under the step's stamp, and taken from there by the next checkout with the same stamp.
@@ -442,7 +442,7 @@ class Bootstrap:
                         venv.python, *venv.groups, str(venv.include_default), ROOT / venv.lockfile
                     ),
                     [t for t in self.tools_of(PythonTool) if t.venv == venv.name],
-                    lambda venv=venv: self.install_venv(venv),
+                    None,  # built in the machine's store (run_step), then linked or overlaid
                     () if venv.name == PDM_VENV else (f"venv {PDM_VENV}",),
                     shared_venv=venv,
                 )
@@ -528,6 +528,8 @@ class Bootstrap:
         if not self.force and current == inputs and all(s.ok for s in statuses):
             if step.output:  # built before the store existed: keep it for the next checkout
                 self.store.keep(step.label, inputs, self.devenv / step.output)
+            if step.shared_venv is not None:  # in use: not one to prune
+                self.store.used(step.label, inputs)
             lane.say(step, f"up to date ({time.monotonic() - t0:.1f}s)")
             return True
         if isinstance(step.tools[0] if step.tools else None, SystemTool):
@@ -565,7 +567,7 @@ class Bootstrap:
                     self.force or damaged,
                     self.placer(venv),
                 )
-            else:
+            elif step.install is not None:
                 step.install()
         except StepFailed as exc:
             lane.say(step, f"ERROR - {exc}")

@@ -72,6 +72,10 @@ class Store:
         with contextlib.suppress(OSError):
             os.utime(entry / COMPLETE)
 
+    def used(self, label: str, stamp: str) -> None:
+        """A checkout still uses this entry (through its link): not one to prune."""
+        self._touch(self.entry(label, stamp))
+
     # -- copies --------------------------------------------------------------------------
     def take(self, label: str, stamp: str, target: Path) -> bool:
         """Copy the stored output of (label, stamp) to `target`; False when none is stored."""
