@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "devenv"))
 
 from store import Store, default_root  # noqa: E402 - devenv/store.py, beside this file
 
+from parity.devenv import user_cache  # noqa: E402
 from parity.toolchain import (  # noqa: E402
     LOCK_PATH,
     CrdSchemaTool,
@@ -103,8 +104,7 @@ COLD_SECONDS = {
 def timings_file() -> Path:
     """This machine's own step timings, shared by every checkout on it (a fresh clone's first
     bootstrap is estimated from what the machine's caches make it take)."""
-    base = os.environ.get("PARITY_CACHE_DIR") or str(Path.home() / ".cache" / "parity")
-    return Path(base) / "bootstrap-seconds.json"
+    return user_cache() / "bootstrap-seconds.json"
 
 
 _TIMINGS = threading.Lock()

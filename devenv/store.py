@@ -34,8 +34,9 @@ COMPLETE = ".complete"
 
 
 def default_root() -> Path:
-    base = os.environ.get("PARITY_CACHE_DIR") or str(Path.home() / ".cache" / "parity")
-    return Path(base) / "store"
+    from parity.devenv import user_cache  # src/ is on the path: bootstrap.py puts it there
+
+    return user_cache() / "store"
 
 
 def _slug(label: str) -> str:

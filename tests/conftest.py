@@ -110,8 +110,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _seconds_file() -> Path:
-    base = os.environ.get("PARITY_CACHE_DIR") or str(Path.home() / ".cache" / "parity")
-    return Path(base) / "test-seconds.json"
+    from parity.devenv import user_cache
+
+    return user_cache() / "test-seconds.json"
 
 
 def file_seconds() -> dict[str, float]:
