@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "devenv"))
 
-from store import Store, default_root  # noqa: E402 - devenv/store.py, beside this file
+from store import Store, default_root, replace_path  # noqa: E402 - devenv/store.py, beside this file
 
 from parity.devenv import user_cache  # noqa: E402
 from parity.toolchain import (  # noqa: E402
@@ -227,14 +227,6 @@ class Bootstrap:
     def go_version(self) -> str:
         return subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip()
 
-    def replace_dir(self, built: Path, target: Path) -> None:
-        old = target.with_name(target.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        built.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-
     # -- installers ----------------------------------------------------------------------
     def install_venv(self, venv: Venv, target: Path | None = None) -> None:
         # Built in place: pip bakes the venv path into scripts and their RECORD hashes, so a
@@ -360,7 +352,7 @@ class Bootstrap:
                         f"{name}: sha256 {got} != locked {want} (corrupt download or "
                         f"changed artifact); clear it from ~/.m2 and retry"
                     )
-            self.replace_dir(building, target)
+            replace_path(building, target)
         finally:
             shutil.rmtree(building, ignore_errors=True)
 
@@ -408,7 +400,7 @@ class Bootstrap:
             actual = tree_sha256(building)
             if actual != tool.tree_sha256:
                 raise StepFailed(f"generated CRD schema tree {actual} != locked {tool.tree_sha256}")
-            self.replace_dir(building, target)
+            replace_path(building, target)
         finally:
             shutil.rmtree(building, ignore_errors=True)
 
@@ -422,7 +414,7 @@ class Bootstrap:
             actual = tree_sha256(building)
             if actual != tool.tree_sha256:
                 raise StepFailed(f"generated schema tree {actual} != locked {tool.tree_sha256}")
-            self.replace_dir(building, target)
+            replace_path(building, target)
         finally:
             shutil.rmtree(building, ignore_errors=True)
 

@@ -92,7 +92,7 @@ class Store:
                 shutil.copytree(stored, copy, symlinks=True)
             else:
                 shutil.copy2(stored, copy)
-            _replace(copy, target)
+            replace_path(copy, target)
         finally:
             shutil.rmtree(building, ignore_errors=True)
         self._touch(entry)
@@ -170,7 +170,7 @@ class Store:
         return removed
 
 
-def _replace(built: Path, target: Path) -> None:
+def replace_path(built: Path, target: Path) -> None:
     """Put `built` at `target`, replacing a file or directory there."""
     if target.is_dir() and not target.is_symlink():
         old = target.with_name(f".{target.name}.{os.getpid()}.old")

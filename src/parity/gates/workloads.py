@@ -102,10 +102,6 @@ def _tail(done: subprocess.CompletedProcess[str]) -> str:
     return ((done.stdout.strip() or done.stderr.strip()).splitlines() or ["no output"])[-1][:300]
 
 
-class Cancelled(ParityError):
-    """A workload stopped between its steps because the run it belongs to had already failed."""
-
-
 def dbt_build(
     root: Path, values: dict[str, str], work: Path, cancel: threading.Event | None = None
 ) -> dict[str, Any]:
@@ -153,7 +149,8 @@ def dbt_build(
         results_file = project / "target" / "run_results.json"
         for args in (["deps"], ["seed"], ["build", "--exclude", "resource_type:seed"]):
             if cancel is not None and cancel.is_set():
-                raise Cancelled("gate quality", f"dbt stopped before `dbt {args[0]}`", "See the other error")
+                stopped = f"dbt stopped before `dbt {args[0]}`"
+                raise ParityError("gate quality", stopped, "See the error of the Spark side")
             results_file.unlink(missing_ok=True)
             done = logged(
                 [dbt, *args, "--profiles-dir", project, "--project-dir", project],
