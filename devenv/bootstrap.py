@@ -451,6 +451,10 @@ class Bootstrap:
                         tool.ldflags,
                         repr(sorted(tool.env.items())),
                         *sorted(p for p in wrapper.iterdir() if p.is_file()),
+                        # A wrapper holding several commands: this one's main.go too.
+                        *sorted(
+                            p for p in (wrapper / tool.package).glob("*.go") if tool.package.startswith("./")
+                        ),
                     ),
                     [tool],
                     lambda tool=tool: self.install_go(tool),

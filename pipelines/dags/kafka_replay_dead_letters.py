@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG, Param
+from include.dag_factory import pod
 from platform_settings import load
 
 settings = load()
@@ -23,20 +23,11 @@ with DAG(
     tags=["streaming", "operations"],
     doc_md=__doc__,
 ) as kafka_replay_dead_letters:
-    KubernetesPodOperator(
-        task_id="replay",
+    # The streaming image's entrypoint runs the consumer: the replay tool is its own command.
+    pod(
+        "replay",
+        settings.streaming_image,
+        ["--from", settings.dead_letter_topic, "--max", "{{ params.max_messages }}"],
+        cmds=["python", "-m", "consumers.replay"],
         name="replay-dead-letters",
-        image=settings.streaming_image,
-        arguments=[
-            "python",
-            "-m",
-            "consumers.replay",
-            "--from",
-            settings.dead_letter_topic,
-            "--max",
-            "{{ params.max_messages }}",
-        ],
-        env_from=[{"configMapRef": {"name": "platform-values"}}],
-        get_logs=True,
-        on_finish_action="delete_succeeded_pod",
     )

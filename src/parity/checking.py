@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parity import diffing, image_inputs, invariants, kubeconform, loaders
+from parity import argv_check, diffing, image_inputs, invariants, kubeconform, launches, loaders
 from parity.findings import Finding
 from parity.invariants import violation
 from parity.lint.repository import lint_rendered, lint_sources
@@ -94,7 +94,10 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
             kubeconform.validate, root, {env: r.text for env, r in rendered.items()}
         )
         env_values = {env: invariants.values_of(r.resources) for env, r in rendered.items()}
+        started_images = argv_check.locked_images(root, lock)
+        launched: list[launches.Launch] = []
         for env, r in rendered.items():
+            launched += launches.launches(env, r.resources, started_images)
             findings += invariants.check_images(env, r.resources, lock)
             findings += invariants.check_spark_jars(env, r.resources, jars)
             others = {o: v for o, v in env_values.items() if o != env and not _related(policy, env, o)}
@@ -107,6 +110,8 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
                 report.pairs[f"{a}->{b}"] = {"violations": len(violations), "allowed": counts}
                 for rule, count in counts.items():
                     report.allowed[rule] = report.allowed.get(rule, 0) + count
+        hashes = {name: image_inputs.build_input_hash(root, name) for name in lock}
+        findings += argv_check.findings(root, launched, argv_check.Parser(root, started_images, hashes))
         invalid = validation.result()
         findings = [
             violation("kubeconform", env, p.resource, "", p.message)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity import loaders
 from parity.errors import BadInput
-from parity.oci import build, definition
+from parity.oci import build, definition, layout
 from parity.oci.base import read_base_lock
 from parity.output import write_atomic
 
@@ -107,6 +107,8 @@ def record(root: Path, built: list[Built]) -> list[str]:
             "base": {"packages": spec.base_key, "sha256": bases[spec.base_key]["sha256"]},
             "layers": image.layers,
             "size": image.size,
+            # What `parity check` (rule 7) may start by name in this image, read from its layers.
+            "executables": layout.executables(image.layout, spec.path_directories),
             "inputs": sorted(
                 {p for p in inputs if not p.startswith("pipelines/")}
                 | {"/".join(p.split("/")[:2]) for p in inputs if p.startswith("pipelines/")}

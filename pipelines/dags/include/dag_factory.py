@@ -40,12 +40,22 @@ def _s3_sensor(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> An
     )
 
 
-def pod(task_id: str, image: str, arguments: list[str], pool: str | None = None) -> Any:
-    """A task run as a pod of a workload image, with the environment's platform values."""
+def pod(
+    task_id: str,
+    image: str,
+    arguments: list[str],
+    pool: str | None = None,
+    cmds: list[str] | None = None,
+    name: str | None = None,
+) -> Any:
+    """A task run as a pod of a workload image, with the environment's platform values.
+    `arguments` follow the image's entrypoint; `cmds` replaces the entrypoint (another program
+    of the same image), as a container's command does."""
     return KubernetesPodOperator(
         task_id=task_id,
-        name=task_id.replace("_", "-"),
+        name=name or task_id.replace("_", "-"),
         image=image,
+        **({"cmds": cmds} if cmds else {}),
         arguments=arguments,
         env_from=[{"configMapRef": {"name": "platform-values"}}],
         get_logs=True,
@@ -71,15 +81,8 @@ def _lag_check(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> An
     return pod(
         task_id,
         s.streaming_image,
-        [
-            "python",
-            "-m",
-            "consumers.lag_check",
-            "--topic",
-            getattr(s, spec["topic"]),
-            "--max-lag",
-            str(spec["max_lag"]),
-        ],
+        ["--topic", getattr(s, spec["topic"]), "--max-lag", str(spec["max_lag"])],
+        cmds=["python", "-m", "consumers.lag_check"],
     )
 
 

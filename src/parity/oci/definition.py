@@ -82,9 +82,10 @@ class ImageDef:
     def base_key(self) -> str:
         return "+".join(self.packages)
 
-    def config(self) -> dict[str, Any]:
-        """The OCI image config's `config` object."""
-        env = {
+    @property
+    def environment(self) -> dict[str, str]:
+        """The environment every container of this image starts with."""
+        return {
             "PATH": f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME": self.user.home,
             "USER": self.user.name,
@@ -92,6 +93,14 @@ class ImageDef:
             "PYTHONDONTWRITEBYTECODE": "1",
             **self.env,
         }
+
+    @property
+    def path_directories(self) -> tuple[str, ...]:
+        return tuple(self.environment["PATH"].split(":"))
+
+    def config(self) -> dict[str, Any]:
+        """The OCI image config's `config` object."""
+        env = self.environment
         out: dict[str, Any] = {
             "User": f"{self.user.uid}:{self.user.uid}",
             "Env": [f"{k}={v}" for k, v in sorted(env.items())],

@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 import tarfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -240,6 +240,26 @@ def layer_members(layout: Path, digest: str) -> Iterator[tuple[str, tarfile.TarI
                 handle = tar.extractfile(member)
                 content = hashlib.sha256(handle.read() if handle else b"").digest()
             yield member.name, member, content
+
+
+def executables(layout: Path, directories: Sequence[str]) -> list[str]:
+    """The programs an image can start by name: absolute paths of the files with an execute bit,
+    and of the links, directly inside `directories` (the image's PATH), over all its layers."""
+    wanted = {d.strip("/") for d in directories}
+    _, manifest, _ = read_manifest(layout)
+    found: set[str] = set()
+    for layer in manifest["layers"]:
+        with tarfile.open(_blob(layout, layer["digest"]), mode="r|gz") as tar:
+            for member in tar:
+                name = member.name.removeprefix("./").rstrip("/")
+                parent, _, base = name.rpartition("/")
+                if parent in wanted and (
+                    member.issym() or member.islnk() or (member.isfile() and member.mode & 0o111)
+                ):
+                    found.add(f"/{name}")
+                elif parent in wanted and base.startswith(".wh."):
+                    found.discard(f"/{parent}/{base.removeprefix('.wh.')}")
+    return sorted(found)
 
 
 def first_difference(expected: Path, actual: Path) -> str:

@@ -49,10 +49,14 @@ def check_go(tool: GoTool, ctx: Context) -> Status:
             f"{binary} has no Go build info ({info.splitlines()[-1] if info else 'no output'}). {FIX}",
         )
     built = {}
+    last = ""
     for line in info.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[0] in {"mod", "dep"}:
-            built[parts[1]] = (parts[2], parts[3] if len(parts) > 3 else "")
+            last = parts[1]
+            built[last] = (parts[2], parts[3] if len(parts) > 3 else "")
+        elif len(parts) >= 3 and parts[0] == "=>" and last:  # a replace: the module really built
+            built[last] = (parts[2], parts[3] if len(parts) > 3 else "")
     version, checksum = built.get(tool.module, ("", ""))
     if not version:
         return status(
