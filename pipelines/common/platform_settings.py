@@ -13,8 +13,9 @@ import os
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FINSIGHT_"
@@ -42,6 +43,10 @@ class PlatformSettings(BaseSettings):
 
     kafka_bootstrap_servers: str
     kafka_security_protocol: str = Field(pattern=r"^(PLAINTEXT|SSL|SASL_SSL)$")
+    # How clients authenticate over SASL: AWS_MSK_IAM (MSK's IAM access control, port 9098) or
+    # NONE (no SASL: a PLAINTEXT or SSL listener). Every client builds its configuration through
+    # kafka_client_config / kafka_spark_options, so each environment takes the same path.
+    kafka_sasl_mechanism: str = Field(pattern=r"^(NONE|AWS_MSK_IAM)$")
     events_topic: str
     payments_topic: str
     ledger_topic: str
@@ -62,8 +67,57 @@ class PlatformSettings(BaseSettings):
     streaming_image: str = Field(pattern=r"@sha256:[0-9a-f]{64}$")
     spark_shuffle_partitions: int = Field(gt=0)
 
+    @field_validator("kafka_sasl_mechanism")
+    @classmethod
+    def _fits_the_protocol(cls, mechanism: str, info: ValidationInfo) -> str:
+        protocol = str(info.data.get("kafka_security_protocol", ""))
+        if protocol and protocol.startswith("SASL_") != (mechanism != "NONE"):
+            raise ValueError(
+                f"{mechanism} does not fit kafka_security_protocol {protocol}: "
+                "a SASL_* protocol needs a mechanism, any other protocol NONE"
+            )
+        return mechanism
+
     def lake_uri(self, bucket: str) -> str:
         return self.lake_uri_template.format(bucket=bucket)
+
+    def kafka_client_config(self) -> dict[str, Any]:
+        """librdkafka (confluent-kafka) settings: servers, protocol and, for AWS_MSK_IAM, SASL
+        OAUTHBEARER with a token signed by the pod's IAM role (IRSA), refreshed by the client."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.kafka_bootstrap_servers,
+            "security.protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism == "AWS_MSK_IAM":
+            region = self.aws_region
+
+            def token(_: str) -> tuple[str, float]:
+                from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+                value, expiry_ms = MSKAuthTokenProvider.generate_auth_token(region)
+                return value, expiry_ms / 1000
+
+            config.update({"sasl.mechanism": "OAUTHBEARER", "oauth_cb": token})
+        return config
+
+    def kafka_spark_options(self) -> dict[str, str]:
+        """The same for Spark's Java Kafka client (`kafka.`-prefixed source options); AWS_MSK_IAM
+        uses the aws-msk-iam-auth login module (a locked jar of lock/spark-jars.lock)."""
+        options = {
+            "kafka.bootstrap.servers": self.kafka_bootstrap_servers,
+            "kafka.security.protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism == "AWS_MSK_IAM":
+            options.update(
+                {
+                    "kafka.sasl.mechanism": "AWS_MSK_IAM",
+                    "kafka.sasl.jaas.config": "software.amazon.msk.auth.iam.IAMLoginModule required;",
+                    "kafka.sasl.client.callback.handler.class": (
+                        "software.amazon.msk.auth.iam.IAMClientCallbackHandler"
+                    ),
+                }
+            )
+        return options
 
 
 def describe(error: ValidationError) -> str:

@@ -118,6 +118,7 @@ def test_streaming_image_consumes_from_the_real_broker(
     env = {
         "FINSIGHT_KAFKA_BOOTSTRAP_SERVERS": kafka.address,
         "FINSIGHT_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+        "FINSIGHT_KAFKA_SASL_MECHANISM": "NONE",
         "FINSIGHT_S3_ENDPOINT_URL": localstack.address,
         "FINSIGHT_CONSUMER_GROUP": f"image-{suffix}",
         "FINSIGHT_EVENTS_TOPIC": f"{dev_values['FINSIGHT_EVENTS_TOPIC']}.img{suffix}",

@@ -29,6 +29,7 @@ def streaming_env(dev_values: dict[str, str], kafka: Service, localstack: Servic
         **AWS,
         FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,
         FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
+        FINSIGHT_KAFKA_SASL_MECHANISM="NONE",
         FINSIGHT_S3_ENDPOINT_URL=localstack.address,
         FINSIGHT_CONSUMER_GROUP=f"ci-{suffix}",
         FINSIGHT_EVENTS_TOPIC=f"{dev_values['FINSIGHT_EVENTS_TOPIC']}.{suffix}",

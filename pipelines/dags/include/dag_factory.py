@@ -14,13 +14,13 @@ from typing import Any
 
 import pendulum
 import yaml
-from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 from platform_settings import PlatformSettings, load
 
+from include.s3_export import S3PartitionExportOperator
 from include.spark_runs import SparkApplicationRunOperator
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -87,12 +87,12 @@ def _lag_check(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> An
 
 
 def _export(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
-    return S3CopyObjectOperator(
+    return S3PartitionExportOperator(
         task_id=task_id,
-        source_bucket_name=s.curated_bucket,
-        source_bucket_key=f"{spec['dataset']}/dt={{{{ ds }}}}/part-00000.parquet",
-        dest_bucket_name=s.export_bucket,
-        dest_bucket_key=f"{spec['partner']}/{spec['dataset']}/{{{{ ds }}}}.parquet",
+        source_bucket=s.curated_bucket,
+        source_prefix=f"{spec['dataset']}/dt={{{{ ds }}}}",
+        dest_bucket=s.export_bucket,
+        dest_prefix=f"{spec['partner']}/{spec['dataset']}/{{{{ ds }}}}",
     )
 
 

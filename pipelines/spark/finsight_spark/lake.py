@@ -8,6 +8,7 @@ from datetime import date
 
 from platform_settings import PlatformSettings
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 
 class Lake:
@@ -30,8 +31,14 @@ class Lake:
     def curated(self, dataset: str) -> DataFrame:
         return self.spark.read.parquet(self.curated_path(dataset))
 
-    def write_curated(self, frame: DataFrame, dataset: str, partition_by: str | None = None) -> None:
+    def write_curated(self, frame: DataFrame, dataset: str, partition_by: str | None = "dt") -> None:
+        """Every curated dataset is written by day (`<dataset>/dt=<day>/`): the export DAGs copy
+        one day's partition. A snapshot (no day column of its own) is stamped with the run's
+        date and replaces only that day's partition, keeping earlier snapshots."""
         writer = frame.write.mode("overwrite")
+        if partition_by == "dt" and "dt" not in frame.columns:
+            frame = frame.withColumn("dt", F.lit(self.as_of.isoformat()).cast("date"))
+            writer = frame.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
         if partition_by:
             writer = writer.partitionBy(partition_by)
         writer.parquet(self.curated_path(dataset))

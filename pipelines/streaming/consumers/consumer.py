@@ -44,10 +44,7 @@ class Pipeline:
         self.subject = subject
         self.sink = sink
         self.topic = str(getattr(settings, subject.topic_setting))
-        common = {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "security.protocol": settings.kafka_security_protocol,
-        }
+        common = settings.kafka_client_config()
         self.consumer = Consumer(
             {
                 **common,

@@ -29,8 +29,7 @@ def main(argv: list[str]) -> int:
     settings = load()
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "security.protocol": settings.kafka_security_protocol,
+            **settings.kafka_client_config(),
             "group.id": f"{settings.consumer_group}.{args.group_suffix}",
         }
     )

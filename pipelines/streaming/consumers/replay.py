@@ -16,10 +16,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max", type=int, required=True)
     args = parser.parse_args(argv)
     settings = load()
-    common = {
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
-        "security.protocol": settings.kafka_security_protocol,
-    }
+    common = settings.kafka_client_config()
     consumer = Consumer(
         {
             **common,

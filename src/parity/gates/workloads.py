@@ -223,6 +223,7 @@ def spark_jobs(
             FINSIGHT_LAKE_URI_TEMPLATE=f"file://{work}/lake/{{bucket}}",
             FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,
             FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
+            FINSIGHT_KAFKA_SASL_MECHANISM="NONE",
             PYTHONPATH=f"{root}/pipelines/common:{root}/pipelines/spark",
             PYSPARK_SUBMIT_ARGS=f"--jars {jars} --conf spark.ui.enabled=false "
             "--conf spark.ui.showConsoleProgress=false pyspark-shell",

@@ -22,8 +22,7 @@ def events_from_kafka(lake: Lake) -> None:
     s = lake.settings
     raw = (
         lake.spark.read.format("kafka")
-        .option("kafka.bootstrap.servers", s.kafka_bootstrap_servers)
-        .option("kafka.security.protocol", s.kafka_security_protocol)
+        .options(**s.kafka_spark_options())
         .option("subscribe", s.events_topic)
         .option("startingOffsets", "earliest")
         .option("endingOffsets", "latest")
