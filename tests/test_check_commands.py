@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from parity import cli, launches
+from tests.test_check import edit
 
 pytestmark = pytest.mark.integration
 
@@ -17,12 +18,6 @@ pytestmark = pytest.mark.integration
 def check(repo: Path, capsys: pytest.CaptureFixture[str], *envs: str) -> tuple[int, list[dict[str, str]]]:
     code = cli.main(["check", "--repo", str(repo), "--format", "json", *envs])
     return code, [v for v in json.loads(capsys.readouterr().out)["violations"] if v["rule"] == launches.RULE]
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def test_consumer_args_repeating_the_entrypoint_fail_in_every_environment(

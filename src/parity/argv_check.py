@@ -44,6 +44,7 @@ def locked_images(root: Path, lock: Mapping[str, Mapping[str, Any]]) -> dict[str
             )
         out[str(entry["digest"])] = launches.Image(
             name=name,
+            venv=spec.lock_group,
             entrypoint=spec.entrypoint,
             cmd=spec.cmd,
             workdir=spec.workdir,
@@ -103,8 +104,7 @@ class Parser:
 
     def _probe(self, name: str, programs: list[launches.Program]) -> list[dict[str, Any]]:
         image = self.images[name]
-        spec = definition.load(self.root, name)
-        python = venv_bin(self.root, spec.lock_group, "python")
+        python = venv_bin(self.root, image.venv, "python")
         if not python.exists():
             raise BadInput(
                 str(python),
@@ -153,7 +153,7 @@ class Parser:
         return list(results)
 
 
-def findings(root: Path, launched: Sequence[launches.Launch], parser: Parser) -> list[Finding]:
+def findings(launched: Sequence[launches.Launch], parser: Parser) -> list[Finding]:
     """Rule 7 over every launch: executables first, then each needed parse (run once each)."""
     out: list[Finding] = []
     wanted: list[tuple[launches.Launch, launches.Program]] = []

@@ -44,7 +44,7 @@ def _packages(root: Path, name: str) -> list[Any]:
     return list(items)
 
 
-def repository_findings(root: Path) -> list[Finding]:
+def repository_findings(root: Path, current: dict[str, str]) -> list[Finding]:
     """Locks shared by every environment: image build inputs and the dbt package lock."""
     out = [
         violation(
@@ -54,7 +54,7 @@ def repository_findings(root: Path) -> list[Finding]:
             "build_input_hash",
             f"inputs changed ({actual[:19]}...) but the lock says {locked[:19]}...; run scripts/lock-images",
         )
-        for name, (locked, actual) in image_inputs.stale(root).items()
+        for name, (locked, actual) in image_inputs.stale(root, current).items()
     ]
     locked = [{k: v for k, v in p.items() if k != "name"} for p in _packages(root, "package-lock.yml")]
     if locked != _packages(root, "packages.yml"):
@@ -83,7 +83,8 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
     # Every input is read (and rejected if malformed) before any work starts.
     lock = image_inputs.locked_images(root)
     jars = set(loaders.load_checksums(root / SPARK_JARS_LOCK, str(SPARK_JARS_LOCK)))
-    repository = repository_findings(root)
+    current = image_inputs.current_hashes(root)  # rule 2's lock freshness and rule 7's cache key
+    repository = repository_findings(root, current)
     with ThreadPoolExecutor(max_workers=2) as background:
         lint = background.submit(lint_sources, root, policy, []) if not envs else None
         findings = invariants.check_values_keys(values)
@@ -110,8 +111,7 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
                 report.pairs[f"{a}->{b}"] = {"violations": len(violations), "allowed": counts}
                 for rule, count in counts.items():
                     report.allowed[rule] = report.allowed.get(rule, 0) + count
-        hashes = {name: image_inputs.build_input_hash(root, name) for name in lock}
-        findings += argv_check.findings(root, launched, argv_check.Parser(root, started_images, hashes))
+        findings += argv_check.findings(launched, argv_check.Parser(root, started_images, current))
         invalid = validation.result()
         findings = [
             violation("kubeconform", env, p.resource, "", p.message)

@@ -47,23 +47,22 @@ def locked_images(root: Path) -> dict[str, dict[str, Any]]:
     return dict(read_lock(root)["images"])
 
 
-def build_input_hash(root: Path, name: str) -> str:
-    return build.input_hash(root, definition.load(root, name))
+def current_hashes(root: Path) -> dict[str, str]:
+    """Each defined image's build-input hash as its inputs are now."""
+    common = definition.load_common(root)
+    return {
+        name: build.input_hash(root, definition.load(root, name, common)) for name in definition.names(root)
+    }
 
 
-def stale(root: Path) -> dict[str, tuple[str, str]]:
+def stale(root: Path, current: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
     """Images whose recorded build-input hash differs from their inputs now: name -> (locked, actual)."""
     lock = read_lock(root)["images"]
-    common = definition.load_common(root)
-    defined = definition.names(root)
+    current = current_hashes(root) if current is None else current
     out = {}
-    for name in sorted(set(lock) | set(defined)):
+    for name in sorted(set(lock) | set(current)):
         entry = lock.get(name, {})
-        actual = (
-            build.input_hash(root, definition.load(root, name, common))
-            if name in defined
-            else "no definition"
-        )
+        actual = current.get(name, "no definition")
         if entry.get("build_input_hash") != actual:
             out[name] = (str(entry.get("build_input_hash", "not in the lock")), actual)
     return out

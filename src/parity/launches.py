@@ -35,6 +35,7 @@ class Image:
     """What rule 7 needs to know of one locked image."""
 
     name: str
+    venv: str  # the bootstrapped venv of the image's lock group: where its arguments are parsed
     entrypoint: tuple[str, ...]
     cmd: tuple[str, ...]
     workdir: str

@@ -81,6 +81,17 @@ print(json.dumps(out))
 """
 
 
+def kafka_auth(venv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """KAFKA_AUTH run by one workload venv's Python."""
+    return subprocess.run(
+        [DEVENV / f"venvs/{venv}/bin/python", "-c", KAFKA_AUTH],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
 def test_msk_iam_is_one_code_path_with_the_mechanism_as_a_value(dev_values: dict[str, str]) -> None:
     """dev, staging and prod read Kafka over SASL_SSL with AWS_MSK_IAM: librdkafka gets SASL
     OAUTHBEARER with a SigV4-signed MSK token (signed locally from the role's credentials, no
@@ -93,13 +104,7 @@ def test_msk_iam_is_one_code_path_with_the_mechanism_as_a_value(dev_values: dict
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     env = workload_env(dev_values, PYTHONPATH=f"{ROOT}/pipelines/common", **credentials)
-    done = subprocess.run(
-        [DEVENV / "venvs/streaming/bin/python", "-c", KAFKA_AUTH],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    done = kafka_auth("streaming", env)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["client"]["security.protocol"] == "SASL_SSL"
@@ -108,13 +113,7 @@ def test_msk_iam_is_one_code_path_with_the_mechanism_as_a_value(dev_values: dict
     assert "X-Amz-Signature=" in out["token"] and "AKIDEXAMPLE" in out["token"]
     assert out["spark"]["kafka.sasl.mechanism"] == "AWS_MSK_IAM"
     assert "IAMLoginModule required" in out["spark"]["kafka.sasl.jaas.config"]
-    spark = subprocess.run(
-        [DEVENV / "venvs/spark/bin/python", "-c", KAFKA_AUTH],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    spark = kafka_auth("spark", env)
     assert spark.returncode == 0, spark.stderr
     assert json.loads(spark.stdout)["spark"] == out["spark"]
     assert json.loads(spark.stdout)["client"]["sasl.mechanism"] == "OAUTHBEARER"
@@ -125,13 +124,7 @@ def test_a_mechanism_that_does_not_fit_the_protocol_is_named(dev_values: dict[st
     env = workload_env(
         {**dev_values, "FINSIGHT_KAFKA_SASL_MECHANISM": "NONE"}, PYTHONPATH=f"{ROOT}/pipelines/common"
     )
-    done = subprocess.run(
-        [DEVENV / "venvs/streaming/bin/python", "-c", KAFKA_AUTH],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    done = kafka_auth("streaming", env)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert (

@@ -35,10 +35,12 @@ class Lake:
         """Every curated dataset is written by day (`<dataset>/dt=<day>/`): the export DAGs copy
         one day's partition. A snapshot (no day column of its own) is stamped with the run's
         date and replaces only that day's partition, keeping earlier snapshots."""
-        writer = frame.write.mode("overwrite")
-        if partition_by == "dt" and "dt" not in frame.columns:
+        snapshot = partition_by == "dt" and "dt" not in frame.columns
+        if snapshot:
             frame = frame.withColumn("dt", F.lit(self.as_of.isoformat()).cast("date"))
-            writer = frame.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
+        writer = frame.write.mode("overwrite").option(
+            "partitionOverwriteMode", "dynamic" if snapshot else "static"
+        )
         if partition_by:
             writer = writer.partitionBy(partition_by)
         writer.parquet(self.curated_path(dataset))

@@ -105,5 +105,4 @@ if __name__ == "__main__":
     _patch_click()
     requests = json.load(sys.stdin)
     results = [probe(r["kind"], r["target"], list(r["args"])) for r in requests]
-    sys.stdout = sys.__stdout__
     print(json.dumps(results))
