@@ -41,7 +41,7 @@ def test_repository_passes_and_counts_allowed_differences(
     assert re.search(r"parity holds; \d+ allowed difference\(s\)", last), last
     code, report = check(repo_root, capsys)
     assert code == 0 and report["ok"] and sum(report["allowed"].values()) > 100
-    assert report["pairs"].keys() == {"dev->staging", "staging->prod", "dev->ephemeral"}
+    assert report["pairs"].keys() == {"dev->staging", "staging->prod", "dev->ephemeral", "dev->local"}
 
 
 def test_image_override_in_one_overlay(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:

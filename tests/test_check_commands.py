@@ -33,7 +33,7 @@ def test_consumer_args_repeating_the_entrypoint_fail_in_every_environment(
     named = {(v["env"], v["resource"], v["path"]) for v in found}
     path = "spec.template.spec.containers[consumer]"
     assert named == {
-        (env, "Deployment/events-consumer", path) for env in ("dev", "staging", "prod", "ephemeral")
+        (env, "Deployment/events-consumer", path) for env in ("dev", "staging", "prod", "ephemeral", "local")
     }
     assert all("unrecognized arguments: -m consumers.consumer events-value" in v["message"] for v in found)
 

@@ -21,7 +21,7 @@ MINIMAL = '[promotion]\npath = ["dev", "prod"]\n'
 def test_repository_policy_parses(repo_root: Path) -> None:
     parsed = policy_module.parse((repo_root / "parity.toml").read_text())
     assert parsed.path == ("dev", "staging", "prod")
-    assert parsed.pairs() == [("dev", "staging"), ("staging", "prod"), ("dev", "ephemeral")]
+    assert parsed.pairs() == [("dev", "staging"), ("staging", "prod"), ("dev", "ephemeral"), ("dev", "local")]
     assert parsed.approvals["prod"].required == 2
 
 

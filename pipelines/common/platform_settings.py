@@ -119,6 +119,17 @@ class PlatformSettings(BaseSettings):
             )
         return options
 
+    def spark_s3_options(self) -> dict[str, str]:
+        """S3A settings for the session: none on AWS; an S3-compatible endpoint (LocalStack) is
+        addressed by path, as boto3 does for an endpoint URL."""
+        if not self.s3_endpoint_url:
+            return {}
+        return {
+            "spark.hadoop.fs.s3a.endpoint": self.s3_endpoint_url,
+            "spark.hadoop.fs.s3a.endpoint.region": self.aws_region,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+        }
+
 
 def describe(error: ValidationError) -> str:
     first = error.errors()[0]

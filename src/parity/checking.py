@@ -71,7 +71,9 @@ def repository_findings(root: Path, current: dict[str, str]) -> list[Finding]:
 
 
 def _related(policy: Policy, a: str, b: str) -> bool:
-    return policy.mirrors.get(a) == b or policy.mirrors.get(b) == a
+    """A mirror and its original, or two mirrors of one original, may share identifiers."""
+    ma, mb = policy.mirrors.get(a), policy.mirrors.get(b)
+    return ma == b or mb == a or (ma is not None and ma == mb)
 
 
 def check(root: Path, policy: Policy, envs: list[str]) -> Report:
@@ -79,7 +81,7 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
     for env in envs:
         policy.require_env(env)
     report = Report(tuple(envs) or policy.environments)
-    values = {env: read_values(root, env) for env in report.environments}
+    values = {env: read_values(root, policy.values_env(env)) for env in report.environments}
     # Every input is read (and rejected if malformed) before any work starts.
     lock = image_inputs.locked_images(root)
     jars = set(loaders.load_checksums(root / SPARK_JARS_LOCK, str(SPARK_JARS_LOCK)))
@@ -106,7 +108,7 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
         for a, b in policy.pairs(report.environments):
             if a in rendered and b in rendered:
                 differences = diffing.diff(rendered[a].resources, rendered[b].resources)
-                violations, counts = invariants.classify(f"{a}->{b}", differences, policy)
+                violations, counts = invariants.classify(f"{a}->{b}", differences, policy.for_pair(a, b))
                 findings += violations
                 report.pairs[f"{a}->{b}"] = {"violations": len(violations), "allowed": counts}
                 for rule, count in counts.items():

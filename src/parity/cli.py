@@ -140,6 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_parser.add_argument("--volume", action="append", default=[], metavar="HOST:PATH[:ro]")
     run_parser.add_argument("--entrypoint", help="run this program instead of the image's entrypoint")
+    up_parser = commands.add_parser(
+        "up",
+        parents=[common],
+        help="start the local stack (cluster, stand-ins, operators) with the local rendering",
+    )
+    up_parser.add_argument(
+        "--no-build", action="store_true", help="do not build images missing from .parity/images"
+    )
+    _format_option(up_parser)
+    down_parser = commands.add_parser(
+        "down", parents=[common], help="stop the local stack and undo its changes"
+    )
+    down_parser.add_argument("--purge", action="store_true", help="also delete its state (.parity/local)")
+    _format_option(down_parser)
+    status_parser = commands.add_parser("status", parents=[common], help="health of the local stack's parts")
+    _format_option(status_parser)
     return parser
 
 
@@ -151,8 +167,10 @@ def load_policy(root: Path) -> Policy:
 
 def _dispatch(args: argparse.Namespace) -> int:
     # Each command's module is imported when it runs: `parity check` never loads the image builder.
-    run: Callable[..., int] = importlib.import_module(f"parity.commands.{args.command}").run
     root = find_root(getattr(args, "repo", None))
+    if args.command in ("up", "down", "status"):
+        return _local(root, args)
+    run: Callable[..., int] = importlib.import_module(f"parity.commands.{args.command}").run
     if args.command == "doctor":
         return run(root, tools=args.tools, output_format=args.format)
     if args.command == "render":
@@ -168,6 +186,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return run(root, load_policy(root), args.envs, args.format)
     raise AssertionError(f"unhandled command {args.command}")  # argparse rejects unknown names
+
+
+def _local(root: Path, args: argparse.Namespace) -> int:
+    from parity.commands import local
+
+    if args.command == "up":
+        return local.up(root, load_policy(root), build=not args.no_build, output_format=args.format)
+    if args.command == "down":
+        return local.down(root, purge=args.purge, output_format=args.format)
+    return local.status(root, output_format=args.format)
 
 
 def _images(root: Path, args: argparse.Namespace) -> int:

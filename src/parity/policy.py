@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from parity import loaders
@@ -24,6 +24,10 @@ class AllowRule:
     name: str
     paths: tuple[str, ...]
     reason: str
+    environments: frozenset[str] = frozenset()  # empty: every pair; else only pairs naming one of them
+
+    def applies_to(self, a: str, b: str) -> bool:
+        return not self.environments or a in self.environments or b in self.environments
 
     def matches(self, difference: Difference) -> bool:
         return (
@@ -63,10 +67,20 @@ class Policy:
     identifier_min_length: int
     approvals: Mapping[str, Approvals]
     dag_gate: DagGate = DagGate()
+    values_from: Mapping[str, str] = field(default_factory=dict)  # env -> env whose values file it uses
 
     @property
     def environments(self) -> tuple[str, ...]:
         return (*self.path, *self.mirrors)
+
+    def values_env(self, env: str) -> str:
+        return self.values_from.get(env, env)
+
+    def for_pair(self, a: str, b: str) -> Policy:
+        """The rules that apply between a and b, the ones scoped to either environment first."""
+        scoped = [r for r in self.allow if r.environments and r.applies_to(a, b)]
+        general = [r for r in self.allow if not r.environments]
+        return replace(self, allow=(*scoped, *general))
 
     def pairs(self, selected: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         """Adjacent promotion-path pairs plus (mirror, original), limited to the selected envs."""
@@ -93,11 +107,17 @@ def parse(text: str) -> Policy:
     if len(path) < 2 or len(set(path)) != len(path):
         raise data.error("promotion.path", "must list two or more distinct environments")
     mirrors: dict[str, str] = {}
+    values_from: dict[str, str] = {}
     for env, table in data.tables("environments", {}).items():
         original = table.string("mirrors")
         if original not in path:
             raise table.error(f"environments.{env}.mirrors", "must name an environment on the promotion path")
         mirrors[env] = original
+        source = table.string("values", env)
+        if source not in (env, original):
+            raise table.error(f"environments.{env}.values", f"must be {env} or the environment it mirrors")
+        if source != env:
+            values_from[env] = source
     rules = []
     for index, entry in enumerate(data.get("allow", list, [])):
         rule = loaders.Fields(entry, POLICY_FILE, text, f"allow[{index}]")
@@ -111,6 +131,7 @@ def parse(text: str) -> Policy:
                 rule.string("name", "*"),
                 tuple(paths),
                 rule.string("reason"),
+                frozenset(rule.strings("environments", [])),
             )
         )
     if len({r.id for r in rules}) != len(rules):
@@ -133,4 +154,11 @@ def parse(text: str) -> Policy:
     dag_gate = DagGate(
         float(budget), frozenset(dags.strings("pools", [])), frozenset(dags.strings("connections", []))
     )
-    return Policy(tuple(path), mirrors, tuple(rules), frozenset(shared), minimum, approvals, dag_gate)
+    unknown = {e for r in rules for e in r.environments} - {*path, *mirrors}
+    if unknown:
+        raise data.error(
+            "allow", f"names unknown environment(s) {', '.join(sorted(unknown))} in environments"
+        )
+    return Policy(
+        tuple(path), mirrors, tuple(rules), frozenset(shared), minimum, approvals, dag_gate, values_from
+    )

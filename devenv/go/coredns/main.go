@@ -7,6 +7,7 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/coremain"
 
+	_ "github.com/coredns/coredns/plugin/bind"
 	_ "github.com/coredns/coredns/plugin/cache"
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/health"
@@ -16,8 +17,9 @@ import (
 	_ "github.com/coredns/coredns/plugin/ready"
 )
 
-// The plugins, in the order CoreDNS chains them (the upstream plugin.cfg order).
-var directives = []string{"errors", "log", "health", "ready", "hosts", "kubernetes", "cache"}
+// The plugins, in the order CoreDNS chains them (the upstream plugin.cfg order: bind first,
+// cache before the plugins whose answers it keeps). bind holds the server to the node IP.
+var directives = []string{"bind", "ready", "health", "errors", "log", "cache", "hosts", "kubernetes"}
 
 func init() {
 	dnsserver.Directives = directives

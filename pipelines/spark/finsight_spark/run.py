@@ -33,12 +33,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--as-of", type=date.fromisoformat, default=datetime.now(UTC).date())
     args = parser.parse_args(argv)
     settings = load()
-    spark = (
+    builder = (
         SparkSession.builder.appName(f"finsight-{'+'.join(args.jobs)}")
         .config("spark.sql.shuffle.partitions", settings.spark_shuffle_partitions)
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
+    for key, value in settings.spark_s3_options().items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     lake = Lake(spark, settings, args.as_of)
     report: dict[str, dict[str, object]] = {}
     try:

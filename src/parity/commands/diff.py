@@ -18,6 +18,7 @@ def run(root: Path, policy: Policy, left: str, right: str, output_format: str) -
     policy.require_env(right)
     rendered = render_all(root, [left, right], validate=False)
     differences = diffing.diff(rendered[left].resources, rendered[right].resources)
+    policy = policy.for_pair(left, right)
     violations, allowed = classify(f"{left}->{right}", differences, policy)
     if output_format == "json":
         emit_json(

@@ -80,6 +80,7 @@ def vocabulary(root: Path, policy: Policy) -> Vocabulary:
     flat = {
         env: {k: v for k, v in flatten(read_values(root, env)).items() if isinstance(v, str)}
         for env in policy.environments
+        if policy.values_env(env) == env
     }
     values: dict[str, tuple[str, str]] = {}
     for env, leaves in flat.items():
@@ -119,6 +120,8 @@ def wiring(root: Path, policy: Policy) -> list[Finding]:
     ]
     out = []
     for env in policy.environments:
+        if policy.values_env(env) != env:
+            continue  # it uses another environment's values file, checked as that one
         values_path = f"overlays/{env}/values.yaml"
         out += rules.wiring_findings(
             values_path,

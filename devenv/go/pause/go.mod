@@ -1,0 +1,3 @@
+module finsight.io/devenv/pause
+
+go 1.24

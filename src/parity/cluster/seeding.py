@@ -1,0 +1,213 @@
+"""Edge: what the stand-ins hold before the workloads start, from the local rendering's values
+(dev's): the Airflow database and role, the buckets, the Secrets Manager entries the
+ExternalSecrets and Airflow's secrets backend read, the topics, and the synthetic raw tables in S3
+and the warehouse (datagen, seeded: never production data)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+from typing import Any
+
+from parity.cluster import plan as p
+from parity.cluster.context import Stack, UpFailed, write
+
+
+def create_airflow_db(s: Stack) -> None:
+    password = local_secret(s, "postgres-airflow")
+    sql = (
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'airflow') THEN "
+        f"CREATE ROLE airflow LOGIN PASSWORD '{password}'; END IF; END $$;"
+    )
+    psql = [
+        "/usr/lib/postgresql/15/bin/psql",
+        "-h",
+        str(s.layout.component("postgres") / "run"),
+        "-p",
+        str(p.POSTGRES.port),
+        "-U",
+        "postgres",
+        "-v",
+        "ON_ERROR_STOP=1",
+    ]
+    for statement in (sql,):
+        subprocess.run([*psql, "-c", statement], capture_output=True, text=True, user="postgres", check=True)
+    exists = subprocess.run(
+        [*psql, "-tAc", "SELECT 1 FROM pg_database WHERE datname = 'airflow'"],
+        capture_output=True,
+        text=True,
+        user="postgres",
+        check=True,
+    ).stdout.strip()
+    if exists != "1":
+        subprocess.run(
+            [*psql, "-c", "CREATE DATABASE airflow OWNER airflow"],
+            capture_output=True,
+            user="postgres",
+            check=True,
+        )
+
+
+def local_secret(s: Stack, name: str) -> str:
+    """A generated secret of this local stack, kept in its state dir (never in the repo)."""
+    store = s.layout.pki / "local-secrets.json"
+    known = json.loads(store.read_text()) if store.exists() else {}
+    if name not in known:
+        known[name] = secrets.token_urlsafe(24)
+        write(store, json.dumps(known, indent=2), 0o600)
+    return str(known[name])
+
+
+def aws(service: str, account: str) -> Any:
+    """A client of LocalStack in `account` (it takes a 12-digit access key id as the account)."""
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client(
+        service,
+        endpoint_url=p.AWS_ENDPOINT,
+        region_name="eu-west-1",
+        aws_access_key_id=account,
+        # parity: allow secret -- LocalStack ignores the secret key; this placeholder is no secret
+        aws_secret_access_key="localstack",  # noqa: S106
+    )
+
+
+def secret_values(s: Stack, key: str, properties: set[str]) -> dict[str, str]:
+    """What each Secrets Manager entry the ExternalSecrets read holds locally."""
+    import base64
+
+    known = {
+        ("finsight/airflow/metadata-db", "sql_alchemy_conn"): (
+            f"postgresql+psycopg2://airflow:{local_secret(s, 'postgres-airflow')}@{p.POSTGRES}/airflow"
+        ),
+        ("finsight/airflow/core", "fernet_key"): base64.urlsafe_b64encode(
+            local_secret(s, "fernet").encode()[:32].ljust(32, b"0")
+        ).decode(),
+    }
+    return {prop: known.get((key, prop)) or local_secret(s, f"{key}#{prop}") for prop in sorted(properties)}
+
+
+def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
+    """Buckets, Secrets Manager entries and topics the local rendering's workloads use."""
+    values = next(
+        r["data"]
+        for r in resources
+        if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "platform-values"
+    )
+    account = values["FINSIGHT_AWS_ACCOUNT_ID"]  # dev's: the ExternalSecrets' role lives there
+    s3 = aws("s3", account)
+    have = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for key in ("FINSIGHT_RAW_BUCKET", "FINSIGHT_CURATED_BUCKET", "FINSIGHT_EXPORT_BUCKET"):
+        if values[key] not in have:
+            s3.create_bucket(
+                Bucket=values[key], CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+            )
+    wanted: dict[str, set[str]] = {}
+    for r in resources:
+        if r["kind"] == "ExternalSecret":
+            for item in r["spec"].get("data", []):
+                ref = item["remoteRef"]
+                wanted.setdefault(ref["key"], set()).add(ref.get("property", ""))
+    manager = aws("secretsmanager", account)
+    for key, properties in sorted(wanted.items()):
+        body = json.dumps(secret_values(s, key, properties))
+        try:
+            manager.create_secret(Name=key, SecretString=body)
+        except manager.exceptions.ResourceExistsException:
+            manager.put_secret_value(SecretId=key, SecretString=body)
+    # Airflow's connections come from Secrets Manager too (AIRFLOW__SECRETS__BACKEND); locally the
+    # pods reach the cluster from inside and AWS through LocalStack.
+    connections = {
+        "kubernetes_default": {"conn_type": "kubernetes", "extra": {"in_cluster": True}},
+        "aws_default": {
+            "conn_type": "aws",
+            "extra": {"endpoint_url": p.AWS_ENDPOINT, "region_name": "eu-west-1"},
+        },
+    }
+    for conn_id, connection in connections.items():
+        key = f"finsight/airflow/connections/{conn_id}"
+        try:
+            manager.create_secret(Name=key, SecretString=json.dumps(connection))
+        except manager.exceptions.ResourceExistsException:
+            manager.put_secret_value(SecretId=key, SecretString=json.dumps(connection))
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+    admin = AdminClient({"bootstrap.servers": str(p.KAFKA)})
+    topics = [values[k] for k in sorted(values) if k.endswith("_TOPIC")]
+    existing = set(admin.list_topics(timeout=15).topics)
+    missing = [NewTopic(t, 3, 1) for t in topics if t not in existing]
+    for future in (admin.create_topics(missing) if missing else {}).values():
+        future.result(30)
+
+
+def seed_raw(s: Stack, values: dict[str, str]) -> int:
+    """The synthetic raw drops (datagen, seeded: the same bytes every time) as the ingestion DAGs
+    land them: one parquet file per table under the raw bucket's landing/, every column a string
+    as it arrives. Production data never comes here."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    out = s.layout.component("datagen")
+    if not any(out.glob("*.csv")):
+        done = subprocess.run(
+            [sys.executable, "-m", "datagen.generate", str(out)],
+            cwd=s.root / "pipelines",
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise UpFailed("datagen", done.stderr.strip()[-200:], "Fix pipelines/datagen")
+    s3 = aws("s3", values["FINSIGHT_AWS_ACCOUNT_ID"])
+    tables = sorted(out.glob("*.csv"))
+    for csv_file in tables:
+        header = csv_file.open().readline().strip().split(",")
+        table = pacsv.read_csv(
+            csv_file, convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
+        )
+        parquet = out / f"{csv_file.stem}.parquet"
+        pq.write_table(table, parquet)
+        s3.upload_file(
+            str(parquet), values["FINSIGHT_RAW_BUCKET"], f"landing/{csv_file.stem}/part-00000.parquet"
+        )
+    return len(tables)
+
+
+def seed_warehouse(s: Stack, values: dict[str, str]) -> None:
+    """The same synthetic tables in the Snowflake stand-in, where dbt's sources read them
+    (RAW database, schema landing), every column a string as ingestion lands it."""
+    import csv
+
+    import snowflake.connector
+
+    from parity.cluster.plan import FAKESNOW
+
+    connection = snowflake.connector.connect(
+        account="local",
+        user="parity",
+        # parity: allow secret -- fakesnow ignores credentials; this placeholder is no secret
+        password="unused",  # noqa: S106
+        host=FAKESNOW.host,
+        port=FAKESNOW.port,
+        protocol="http",
+    )
+    raw = values["FINSIGHT_SNOWFLAKE_RAW_DATABASE"]
+    try:
+        cursor = connection.cursor()
+        for database in (raw, values["FINSIGHT_SNOWFLAKE_DATABASE"]):
+            cursor.execute(f"create database if not exists {database}")
+        cursor.execute(f"create schema if not exists {raw}.landing")
+        for csv_file in sorted(s.layout.component("datagen").glob("*.csv")):
+            with csv_file.open(newline="") as handle:
+                rows = list(csv.reader(handle))
+            header, body = rows[0], rows[1:]
+            table = f"{raw}.landing.{csv_file.stem}"
+            cursor.execute(f"create or replace table {table} ({', '.join(f'{c} varchar' for c in header)})")
+            marks = ", ".join(["%s"] * len(header))
+            for start in range(0, len(body), 2000):
+                cursor.executemany(f"insert into {table} values ({marks})", body[start : start + 2000])  # noqa: S608
+    finally:
+        connection.close()
