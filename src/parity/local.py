@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from parity import kustomize
-from parity.cluster import bringup, configs, contents, host, processes, seeding, teardown
+from parity.cluster import addons, bringup, contents, host, processes, seeding, teardown
 from parity.cluster import plan as p
 from parity.cluster.context import ENV, Say, Stack, UpFailed, components, stack
 
@@ -100,7 +100,8 @@ def up(root: Path, say: Say, build: bool = True) -> dict[str, str]:
             began = time.monotonic()
             if component.group == "operator" and component.name == "external-secrets":
                 contents.install_crds(s)
-                s.kube.apply(configs.local_registry_hosting())
+                s.kube.apply(addons.local_registry_hosting())
+                s.kube.apply("\n---\n".join(json.dumps(o) for o in addons.spark_webhook_objects()))
             state = bringup.bring_up(s, component)
             say(f"{component.name:24} {state} ({time.monotonic() - began:.1f}s)")
         if build:

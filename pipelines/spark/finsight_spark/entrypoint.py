@@ -17,6 +17,7 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 EXECUTOR_BACKEND = "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend"
@@ -102,6 +103,10 @@ def main(argv: list[str]) -> int:
         from finsight_spark import run
 
         return run.main(argv)
+    # spark-submit copies the application's files into its working directory and executors fetch
+    # theirs there: a fresh writable one, as Spark's own image has /opt/spark/work-dir (the
+    # image's workdir is the read-only code).
+    os.chdir(tempfile.mkdtemp(prefix=f"spark-{args.role}-"))
     sys.stdout.flush()
     os.execv(command[0], command)  # noqa: S606 - replaces this process, so signals reach Spark itself
 

@@ -11,7 +11,6 @@ from parity.cluster.plan import (
     KAFKA_CONTROLLER,
     LOCALSTACK,
     LOCALSTACK_SERVICES,
-    NAMESPACE,
     NODE_IP,
     NODE_NAME,
     POD_CIDR,
@@ -225,59 +224,5 @@ def stand_ins(layout: Layout, devenv: Path) -> list[Component]:
             ports=(FAKESNOW,),
             ready=f"tcp:{FAKESNOW}",
             group="stand-in",
-        ),
-    ]
-
-
-def operators(layout: Layout, devenv: Path, spark_home: Path, java_home: str) -> list[Component]:
-    """The two controllers prod runs in-cluster, run here as host processes against the API server."""
-    admin = str(layout.pki / "admin.kubeconfig")
-    return [
-        Component(
-            "external-secrets",
-            (
-                str(devenv / "bin" / "external-secrets"),
-                "--metrics-addr=127.0.0.1:8180",
-                f"--namespace={NAMESPACE}",
-                "--enable-cluster-store-reconciler=false",
-                "--enable-cluster-external-secret-reconciler=false",
-                "--enable-cluster-push-secret-reconciler=false",
-                "--enable-push-secret-reconciler=false",
-                "--loglevel=info",
-            ),
-            ports=(Port("127.0.0.1", 8180),),
-            # Secrets Manager and STS are LocalStack's (the provider's documented endpoint variables).
-            env={
-                "KUBECONFIG": admin,
-                "AWS_SECRETSMANAGER_ENDPOINT": AWS_ENDPOINT,
-                "AWS_STS_ENDPOINT": AWS_ENDPOINT,
-            },
-            ready="http://127.0.0.1:8180/metrics",
-            group="operator",
-        ),
-        Component(
-            "spark-operator",
-            (
-                str(devenv / "bin" / "spark-operator"),
-                "controller",
-                "start",
-                f"--namespaces={NAMESPACE}",
-                "--health-probe-bind-address=127.0.0.1:8081",
-                "--metrics-bind-address=0",
-                "--enable-ui-service=false",
-                "--leader-election=false",
-                "--controller-threads=4",
-            ),
-            ports=(Port("127.0.0.1", 8081),),
-            env={
-                "KUBECONFIG": admin,
-                "SPARK_HOME": str(spark_home),
-                "JAVA_HOME": java_home,
-                # spark-submit's master URL (k8s://https://HOST:PORT), as in a pod.
-                "KUBERNETES_SERVICE_HOST": NODE_IP,
-                "KUBERNETES_SERVICE_PORT": "6443",
-            },
-            ready="http://127.0.0.1:8081/readyz",
-            group="operator",
         ),
     ]

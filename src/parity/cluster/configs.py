@@ -214,23 +214,6 @@ health:
 """
 
 
-def local_registry_hosting() -> str:
-    """KEP-1755: tells Tilt (and any tool) where to push images for this cluster."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "local-registry-hosting", "namespace": "kube-public"},
-            "data": {
-                "localRegistryHosting.v1": (
-                    'host: "localhost:5000"\nhostFromContainerRuntime: "localhost:5000"\n'
-                    'help: "parity up runs this registry on 127.0.0.1:5000"\n'
-                )
-            },
-        }
-    )
-
-
 def kafka_properties(data: Path) -> str:
     return "\n".join(
         [

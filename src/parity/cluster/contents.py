@@ -105,7 +105,7 @@ CRDS = (
     (
         "external-secrets",
         "github.com/external-secrets/external-secrets",
-        "config/crds/bases/external-secrets.io_*.yaml",
+        "config/crds/bases/*.io_*.yaml",  # every group: the controller watches generators too
     ),
     (
         "spark-operator",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parity.cluster import addons
 from parity.cluster import components as c
 from parity.cluster.kube import Kube
 from parity.cluster.plan import Component, Layout
@@ -60,7 +61,7 @@ def components(s: Stack) -> list[Component]:
     return [
         *c.core_components(s.layout, s.devenv),
         *c.stand_ins(s.layout, s.devenv),
-        *c.operators(s.layout, s.devenv, s.spark_home, java_home()),
+        *addons.operators(s.layout, s.devenv, s.spark_home, java_home()),
     ]
 
 
