@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, TaskGroup
-from include.dag_factory import pod
+from include.dag_factory import DBT_POD, pod
 from include.spark_runs import SparkApplicationRunOperator
 from platform_settings import load
 
@@ -43,7 +43,5 @@ with DAG(
                 template_name=job,
                 pool="spark",
             )
-    dbt_build_marts = pod(
-        "dbt_build_marts", settings.dbt_image, ["build", "--select", "staging+"], pool="snowflake"
-    )
+    dbt_build_marts = pod("dbt_build_marts", settings.dbt_image, ["build", "--select", "staging+"], **DBT_POD)
     curate >> dbt_build_marts

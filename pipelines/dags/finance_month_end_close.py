@@ -13,14 +13,14 @@ import pendulum
 from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import dag, task_group
-from include.dag_factory import pod
+from include.dag_factory import DBT_POD, pod
 from platform_settings import load
 
 settings = load()
 
 
 def dbt_pod(task_id: str, *arguments: str) -> Any:
-    return pod(task_id, settings.dbt_image, list(arguments), pool="snowflake")
+    return pod(task_id, settings.dbt_image, list(arguments), **DBT_POD)
 
 
 @dag(

@@ -30,4 +30,5 @@ with DAG(
         ["--from", settings.dead_letter_topic, "--max", "{{ params.max_messages }}"],
         cmds=["python", "-m", "consumers.replay"],
         name="replay-dead-letters",
+        service_account="streaming",
     )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag
-from include.dag_factory import pod
+from include.dag_factory import DBT_POD, pod
 from platform_settings import load
 
 settings = load()
@@ -27,11 +27,9 @@ def warehouse_housekeeping() -> None:
         "drop_expired_schemas",
         settings.dbt_image,
         ["run-operation", "drop_expired_schemas", "--args", "{max_age_hours: 48}"],
-        pool="snowflake",
+        **DBT_POD,
     )
-    refresh_usage = pod(
-        "refresh_usage", settings.dbt_image, ["build", "--select", "tag:cost"], pool="snowflake"
-    )
+    refresh_usage = pod("refresh_usage", settings.dbt_image, ["build", "--select", "tag:cost"], **DBT_POD)
     drop_expired_schemas >> refresh_usage
 
 

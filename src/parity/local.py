@@ -9,6 +9,7 @@ made to the machine (bridge, iptables chains, mounts, sysctls).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -168,8 +169,16 @@ def down(root: Path, say: Say, purge: bool = False) -> dict[str, int]:
         if component.name not in first and processes.stop(s.layout, component.name, component.stop_seconds):
             counts["stopped"] += 1
     teardown.kill_leftover_shims(s)
-    counts["mounts"] = host.unmount_under(s.layout.state) + teardown.remove_netns(s)
+    counts["mounts"] = host.unmount_under(s.layout.state) + host.unmount_under(s.layout.sockets)
+    counts["mounts"] += teardown.remove_netns(s)
     counts["mounts"] += teardown.restore_netns_mount(s)
+    shutil.rmtree(s.layout.kubelet_root, ignore_errors=True)
+    s.layout.containerd_socket.unlink(missing_ok=True)
+    (s.layout.sockets / "ttrpc.sock").unlink(missing_ok=True)
+    if purge:
+        shutil.rmtree(s.layout.sockets, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            s.layout.sockets.parent.rmdir()  # /var/lib/parity, if no other stack's are there
     counts["iptables"] = host.delete_iptables()
     counts["links"] = len(host.delete_links())
     counts["sysctls"] = len(host.restore_sysctls(s.layout))
@@ -250,12 +259,14 @@ def leftovers(root: Path) -> list[str]:
     left += [
         f"process {pid} (a shim or container)" for pid in teardown.pids_whose_cmdline_has(str(s.layout.state))
     ]
-    left += [f"mount {m}" for m in host.mounts_under(s.layout.state)]
+    left += [f"mount {m}" for m in host.mounts_under(s.layout.state) + host.mounts_under(s.layout.sockets)]
     left += [f"network interface {n}" for n in (p.NODE_BRIDGE, p.POD_BRIDGE) if host.link_exists(n)]
     left += [f"iptables chain {t}/{c}" for t, chains in host.our_chains().items() for c in chains]
     left += [f"iptables rule {r}" for r in host.our_rules()]
     if (s.layout.state / "netns-mount.json").exists():
         left.append("/run/netns mount not restored")
+    if s.layout.kubelet_root.exists() or s.layout.containerd_socket.exists():
+        left.append(f"kubelet root or containerd socket under {s.layout.sockets}")
     if s.layout.sysctls.exists():
         left.append(f"sysctls not restored ({s.layout.sysctls})")
     return left

@@ -47,30 +47,45 @@ def pod(
     pool: str | None = None,
     cmds: list[str] | None = None,
     name: str | None = None,
+    service_account: str | None = None,
+    secrets_from: tuple[str, ...] = (),
 ) -> Any:
     """A task run as a pod of a workload image, with the environment's platform values.
     `arguments` follow the image's entrypoint; `cmds` replaces the entrypoint (another program
-    of the same image), as a container's command does."""
+    of the same image), as a container's command does. `service_account` and `secrets_from`
+    (Secrets the ExternalSecrets make) give the pod what the workload's own manifests give it."""
     return KubernetesPodOperator(
         task_id=task_id,
         name=name or task_id.replace("_", "-"),
         image=image,
         **({"cmds": cmds} if cmds else {}),
         arguments=arguments,
-        env_from=[{"configMapRef": {"name": "platform-values"}}],
+        env_from=[
+            {"configMapRef": {"name": "platform-values"}},
+            *({"secretRef": {"name": secret}} for secret in secrets_from),
+        ],
+        **({"service_account_name": service_account} if service_account else {}),
         get_logs=True,
         on_finish_action="delete_succeeded_pod",
         **({"pool": pool} if pool else {}),
     )
 
 
+# dbt pods as k8s/base/job-dbt-runner.yaml runs dbt: its service account, the Snowflake password.
+DBT_POD: dict[str, Any] = {
+    "pool": "snowflake",
+    "service_account": "dbt",
+    "secrets_from": ("snowflake-credentials",),
+}
+
+
 def _load_raw(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
     args = f"{{table: {spec['table']}, prefix: {spec['prefix']}, day: '{{{{ ds }}}}'}}"
-    return pod(task_id, s.dbt_image, ["run-operation", "load_raw", "--args", args], pool="snowflake")
+    return pod(task_id, s.dbt_image, ["run-operation", "load_raw", "--args", args], **DBT_POD)
 
 
 def _dbt(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
-    return pod(task_id, s.dbt_image, ["build", "--select", spec["select"]], pool="snowflake")
+    return pod(task_id, s.dbt_image, ["build", "--select", spec["select"]], **DBT_POD)
 
 
 def _spark(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> Any:
@@ -83,6 +98,7 @@ def _lag_check(task_id: str, spec: Mapping[str, Any], s: PlatformSettings) -> An
         s.streaming_image,
         ["--topic", getattr(s, spec["topic"]), "--max-lag", str(spec["max_lag"])],
         cmds=["python", "-m", "consumers.lag_check"],
+        service_account="streaming",
     )
 
 

@@ -43,6 +43,9 @@ def preflight(s: Stack) -> None:
 
 def write_configs(s: Stack) -> None:
     lay = s.layout
+    lay.sockets.mkdir(parents=True, exist_ok=True)
+    lay.sockets.parent.chmod(0o755)  # the postgres user reaches its data dir through it
+    lay.sockets.chmod(0o755)
     write(lay.containerd / "config.toml", configs.containerd_config(lay))
     for registry in ("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "registry.k8s.io", "localhost:5000"):
         write(lay.containerd / "certs.d" / registry / "hosts.toml", configs.registry_hosts(p.REGISTRY))
@@ -101,7 +104,7 @@ def prepare(s: Stack, component: Component) -> None:
                 "kafka", f"storage format failed: {done.stdout[-200:]}{done.stderr[-200:]}", "See above"
             )
     if component.name == "postgres":
-        postgres = lay.component("postgres")
+        postgres = lay.postgres
         for part in ("run", ""):
             (postgres / part).mkdir(parents=True, exist_ok=True)
         shutil.chown(postgres, "postgres", "postgres")
@@ -135,8 +138,9 @@ def prepare(s: Stack, component: Component) -> None:
                     f"host all all {p.POD_CIDR} scram-sha-256\nhost all all {p.NODE_IP}/32 scram-sha-256\n"
                 )
     if component.name == "kubelet":
-        for sub in ("root", "pki", "pod-logs"):
+        for sub in ("pki", "pod-logs"):
             (lay.kubelet / sub).mkdir(parents=True, exist_ok=True)
+        lay.kubelet_root.mkdir(parents=True, exist_ok=True)
 
 
 def ready_check(s: Stack, component: Component) -> Callable[[], bool]:

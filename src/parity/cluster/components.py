@@ -125,7 +125,7 @@ def core_components(layout: Layout, devenv: Path) -> list[Component]:
                 str(bin_ / "kubelet"),
                 f"--config={layout.kubelet / 'config.json'}",
                 f"--kubeconfig={pki / 'kubelet.kubeconfig'}",
-                f"--root-dir={layout.kubelet / 'root'}",
+                f"--root-dir={layout.kubelet_root}",
                 f"--cert-dir={layout.kubelet / 'pki'}",
                 f"--node-ip={NODE_IP}",
                 f"--hostname-override={NODE_NAME}",
@@ -153,7 +153,7 @@ def core_components(layout: Layout, devenv: Path) -> list[Component]:
 def stand_ins(layout: Layout, devenv: Path) -> list[Component]:
     """The managed services dev uses, as local processes on the node IP (pods reach them there)."""
     kafka = layout.component("kafka")
-    postgres = layout.component("postgres")
+    postgres = layout.postgres
     localstack = layout.component("localstack")
     return [
         Component(

@@ -30,7 +30,7 @@ state = "{root / "state"}"
   address = "{layout.containerd_socket}"
 
 [ttrpc]
-  address = "{root / "ttrpc.sock"}"
+  address = "{layout.sockets / "ttrpc.sock"}"
 
 [debug]
   address = ""

@@ -8,6 +8,7 @@ loopback node IP, and this kernel has no dummy links). So everything a pod must 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,24 @@ class Layout:
         return self.state / "containerd"
 
     @property
+    def sockets(self) -> Path:
+        """A short directory, one per state directory, for what holds unix sockets: containerd's
+        and the kubelet's root (socket paths are limited to 107 bytes, which a state directory in
+        a deep checkout exceeds), and PostgreSQL's data. `down` removes all but the data."""
+        return Path("/var/lib/parity") / hashlib.sha256(str(self.state).encode()).hexdigest()[:12]
+
+    @property
+    def kubelet_root(self) -> Path:
+        return self.sockets / "kubelet"
+
+    @property
+    def postgres(self) -> Path:
+        """PostgreSQL's data: outside the checkout, which the postgres user may not traverse."""
+        return self.sockets / "postgres"
+
+    @property
     def containerd_socket(self) -> Path:
-        return self.containerd / "containerd.sock"
+        return self.sockets / "containerd.sock"
 
     @property
     def kubelet(self) -> Path:

@@ -24,7 +24,7 @@ def create_airflow_db(s: Stack) -> None:
     psql = [
         "/usr/lib/postgresql/15/bin/psql",
         "-h",
-        str(s.layout.component("postgres") / "run"),
+        str(s.layout.postgres / "run"),
         "-p",
         str(p.POSTGRES.port),
         "-U",
