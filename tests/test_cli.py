@@ -16,7 +16,18 @@ def test_help_lists_only_built_commands(capsys: pytest.CaptureFixture[str]) -> N
         action for action in cli.build_parser()._actions if isinstance(action, argparse._SubParsersAction)
     )
     # Commands from the contract that are not built yet are absent, not stubs.
-    assert set(subcommands.choices) == {"doctor", "render", "diff", "check", "lint", "gate", "images", "up", "down", "status"}
+    assert set(subcommands.choices) == {
+        "doctor",
+        "render",
+        "diff",
+        "check",
+        "lint",
+        "gate",
+        "images",
+        "up",
+        "down",
+        "status",
+    }
 
 
 def test_unknown_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,6 +45,7 @@ def wait_workloads(s: Stack, resources: list[dict[str, Any]], timeout: float = 6
                 for c in e.get("status", {}).get("conditions", [])
             )
         }
+        pods = s.kube.items("pods", p.NAMESPACE)
         available = {
             d["metadata"]["name"]
             for d in s.kube.items("deployments", p.NAMESPACE)
@@ -52,7 +53,8 @@ def wait_workloads(s: Stack, resources: list[dict[str, Any]], timeout: float = 6
                 c["type"] == "Available" and c["status"] == "True"
                 for c in d.get("status", {}).get("conditions", [])
             )
-            and d["status"].get("updatedReplicas", 0) == d["spec"].get("replicas", 1)
+            and rolled_out(d)
+            and ready_pods(d, pods) >= d["spec"].get("replicas", 1)
         }
         line = (
             f"waiting {time.monotonic() - started:4.0f}s: secrets {len(ready_secrets)}/{len(externals)}, "
@@ -71,6 +73,32 @@ def wait_workloads(s: Stack, resources: list[dict[str, Any]], timeout: float = 6
                 "See parity status and kubectl describe",
             )
         time.sleep(2)
+
+
+def ready_pods(deployment: dict[str, Any], pods: list[dict[str, Any]]) -> int:
+    """Pods of the Deployment that are Ready now: after a restart of the stack its status still
+    says what it said before `down` until the controllers catch up, so the pods are counted."""
+    selector = deployment["spec"]["selector"].get("matchLabels", {})
+    return sum(
+        1
+        for pod in pods
+        if not pod["metadata"].get("deletionTimestamp")
+        and selector.items() <= pod["metadata"].get("labels", {}).items()
+        and any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in pod.get("status", {}).get("conditions", [])
+        )
+    )
+
+
+def rolled_out(deployment: dict[str, Any]) -> bool:
+    """Every replica runs the current template: no pod of an older ReplicaSet is left."""
+    status, wanted = deployment.get("status", {}), deployment["spec"].get("replicas", 1)
+    return bool(
+        status.get("observedGeneration", 0) >= deployment["metadata"].get("generation", 0)
+        and status.get("updatedReplicas", 0) == wanted
+        and status.get("replicas", 0) == wanted
+    )
 
 
 def pod_problems(s: Stack) -> str:

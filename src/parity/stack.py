@@ -82,14 +82,18 @@ def _java(devenv: Path, jars: str, main: str, *args: str, log: Path) -> subproce
         )
 
 
-def kafka_properties(workdir: Path, port: int, controller_port: int) -> str:
+def kafka_properties(
+    workdir: Path, port: int, controller_port: int, host: str = "127.0.0.1", auto_create: bool = True
+) -> str:
+    """A single-node KRaft broker and controller: the broker on host:port (where clients reach it),
+    the controller on loopback. `parity up` puts the broker on the node IP and creates its topics."""
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://{host}:{port}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -101,6 +105,7 @@ def kafka_properties(workdir: Path, port: int, controller_port: int) -> str:
             "share.coordinator.state.topic.replication.factor=1",
             "share.coordinator.state.topic.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
+            f"auto.create.topics.enable={'true' if auto_create else 'false'}",
             "num.partitions=3",
             "",
         ]

@@ -14,6 +14,7 @@ from parity.cluster import plan as p
 from parity.cluster.context import Stack, UpFailed, components, write
 from parity.cluster.plan import Component
 from parity.errors import BadInput
+from parity.stack import kafka_properties
 
 
 def preflight(s: Stack) -> None:
@@ -58,7 +59,9 @@ def write_configs(s: Stack) -> None:
     write(lay.component("registry") / "config.yml", configs.registry_config(lay))
     write(
         lay.component("kafka") / "server.properties",
-        configs.kafka_properties(lay.component("kafka") / "data"),
+        kafka_properties(
+            lay.component("kafka"), p.KAFKA.port, p.KAFKA_CONTROLLER.port, p.KAFKA.host, auto_create=False
+        ),
     )
     server = f"https://{p.NODE_IP}:6443"
     tokens = host.tokens(lay)

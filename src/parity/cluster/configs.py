@@ -8,8 +8,6 @@ from pathlib import Path
 from parity.cluster.plan import (
     CLUSTER_DOMAIN,
     CNI_BIN,
-    KAFKA,
-    KAFKA_CONTROLLER,
     NODE_IP,
     NODE_NAME,
     PAUSE_IMAGE,
@@ -212,28 +210,3 @@ health:
   storagedriver:
     enabled: false
 """
-
-
-def kafka_properties(data: Path) -> str:
-    return "\n".join(
-        [
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@{KAFKA_CONTROLLER}",
-            f"listeners=PLAINTEXT://{KAFKA},CONTROLLER://{KAFKA_CONTROLLER}",
-            f"advertised.listeners=PLAINTEXT://{KAFKA}",
-            "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            f"log.dirs={data}",
-            "offsets.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "auto.create.topics.enable=false",
-            "num.partitions=3",
-            "",
-        ]
-    )

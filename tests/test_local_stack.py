@@ -1,0 +1,309 @@
+"""`parity up | status | down` for real: the single-node cluster from pinned parts, the stand-ins and
+both operators, running the `local` rendering with the locked images.
+
+The tests of this file run in order on one worker (--dist loadfile): the faults first (each must
+leave the machine as it found it), then one `up` that the rest share, and `down` last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from parity import local
+from parity.cluster import host
+from parity.cluster.plan import KAFKA, NAMESPACE, NODE_IP
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVENV = Path(os.environ.get("PARITY_DEVENV", ROOT / ".devenv"))
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the local cluster needs root (bridges, iptables)")
+
+
+def parity(*args: str, repo: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 1500) -> Any:
+    return subprocess.run(
+        [str(DEVENV / "bin" / "parity"), "--repo", str(repo), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def machine() -> dict[str, Any]:
+    """What `down` must put back: sysctls, links, our iptables chains, listening sockets."""
+    listening = subprocess.run(["ss", "-Hltnu"], capture_output=True, text=True, check=True).stdout
+    return {
+        "sysctls": host.read_sysctls(),
+        "links": sorted(p.name for p in Path("/sys/class/net").iterdir()),
+        "chains": host.our_chains(),
+        "listening": sorted(line.split()[4] for line in listening.splitlines()),
+    }
+
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith("parity:")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def before() -> dict[str, Any]:
+    assert local.leftovers(ROOT) == [], "an earlier stack still runs: run parity down"
+    return machine()
+
+
+def test_a_taken_port_names_the_component_and_stops_what_started(before: dict[str, Any]) -> None:
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past an earlier run's TIME_WAIT
+        squatter.bind(("127.0.0.1", 2379))  # etcd's client port
+        squatter.listen()
+        done = parity("up", "--no-build")
+    assert done.returncode == 2
+    line = one_error_line(done.stderr)
+    assert line.startswith("parity: etcd: port 127.0.0.1:2379 is taken") and "Stop that process" in line
+    # containerd and the registry had started: both are stopped again, and the host is restored.
+    assert "containerd" in done.stderr and "registry" in done.stderr
+    assert local.leftovers(ROOT) == []
+    assert machine() == before
+
+
+def test_a_missing_binary_is_named_before_anything_starts(tmp_path: Path, before: dict[str, Any]) -> None:
+    devenv = tmp_path / "devenv"
+    (devenv / "bin").mkdir(parents=True)
+    for entry in DEVENV.iterdir():
+        if entry.name != "bin":
+            (devenv / entry.name).symlink_to(entry)
+    for program in (DEVENV / "bin").iterdir():
+        if program.name != "kubelet":
+            (devenv / "bin" / program.name).symlink_to(program)
+    done = parity("up", env={"PARITY_DEVENV": str(devenv)})
+    assert done.returncode == 2
+    line = one_error_line(done.stderr)
+    assert (
+        line == f"parity: kubelet: {devenv}/bin/kubelet is missing. Run devenv/bootstrap (make run does it)"
+    )
+    assert local.leftovers(ROOT) == []
+    assert machine() == before
+
+
+def test_an_image_missing_from_the_registry_fails_up(repo_copy: Path, before: dict[str, Any]) -> None:
+    """A lock naming a digest nobody built (the inputs changed, the lock was edited): `up` cannot
+    put it in the registry, says which image and what to run, and stops everything again."""
+    repo = repo_copy
+    (repo / ".parity").mkdir()
+    (repo / ".parity" / "images").symlink_to(ROOT / ".parity" / "images")
+    lock = json.loads((repo / "lock/images.lock.json").read_text())
+    lock["images"]["streaming"]["digest"] = "sha256:" + "5" * 64
+    (repo / "lock/images.lock.json").write_text(json.dumps(lock, indent=2))
+    done = parity("up", "--no-build", repo=repo)  # repo_copy sets PARITY_DEVENV
+    assert done.returncode == 1, done.stderr
+    line = one_error_line(done.stderr)
+    assert line.startswith("parity: image streaming: sha256:5555555555") and "is not in the registry" in line
+    assert "Run parity images build streaming" in line
+    assert local.leftovers(repo) == []
+    assert machine() == before
+
+
+@pytest.fixture(scope="module")
+def stack(before: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    started = time.monotonic()
+    done = parity("up", "--format", "json")
+    assert done.returncode == 0, done.stderr[-4000:]
+    result = json.loads(done.stdout)
+    result["wall"] = time.monotonic() - started
+    yield result
+    parity("down")
+
+
+def kubectl(*args: str) -> Any:
+    done = subprocess.run(
+        [str(DEVENV / "bin/kubectl"), f"--kubeconfig={ROOT}/.parity/local/pki/admin.kubeconfig", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if "-o" in args and "json" in args else done.stdout
+
+
+def rendered() -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [str(DEVENV / "bin/kustomize"), "build", str(ROOT / "overlays/local")], capture_output=True, text=True
+    ).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def test_every_deployment_is_available_with_the_locked_digests(stack: dict[str, Any]) -> None:
+    lock = json.loads((ROOT / "lock/images.lock.json").read_text())["images"]
+    digests = {entry["digest"] for entry in lock.values()}
+    wanted = {d["metadata"]["name"] for d in rendered() if d["kind"] == "Deployment"}
+    deployments = kubectl("get", "deployments", "-n", NAMESPACE, "-o", "json")["items"]
+    available = {
+        d["metadata"]["name"]
+        for d in deployments
+        if any(c["type"] == "Available" and c["status"] == "True" for c in d["status"]["conditions"])
+    }
+    assert wanted == available == {d["metadata"]["name"] for d in deployments}
+    pods = kubectl("get", "pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/name", "-o", "json")["items"]
+    running = [
+        p for p in pods if p["status"]["phase"] == "Running" and not p["metadata"].get("deletionTimestamp")
+    ]
+    assert len(running) >= len(wanted)
+    for pod in running:
+        spec = {
+            c["name"]: c["image"] for c in pod["spec"]["containers"] + pod["spec"].get("initContainers", [])
+        }
+        for status in pod["status"]["containerStatuses"] + pod["status"].get("initContainerStatuses", []):
+            # What containerd pulled, through the registry mirror, is the manifest the pod names,
+            # and that is the lock's.
+            pulled = status["imageID"].split("@")[-1]
+            assert pulled in digests, (pod["metadata"]["name"], status["imageID"])
+            assert spec[status["name"]].split("@")[-1] == pulled
+
+
+def s3(service: str = "s3") -> Any:
+    values = next(
+        d for d in rendered() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "platform-values"
+    )
+    return values["data"], boto3.client(
+        service,
+        endpoint_url=values["data"]["AWS_ENDPOINT_URL"],
+        region_name="eu-west-1",
+        aws_access_key_id=values["data"]["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=values["data"]["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+PRODUCE = """
+import json, os, sys
+from datetime import UTC, datetime
+from confluent_kafka import Producer
+from consumers.schemas import subjects
+run = sys.argv[1]
+producer = Producer({"bootstrap.servers": os.environ["KAFKA"]})
+when = datetime(2026, 3, 1, 10, tzinfo=UTC)
+producer.produce(os.environ["EVENTS"], value=json.dumps({"event_id": f"evt-{run}", "customer_id": 7,
+    "event_type": "login", "occurred_at": "2026-03-01T10:00:00Z", "payload_size": 10}).encode())
+producer.produce(os.environ["PAYMENTS"], value=subjects()["payments-value"].encode({"payment_id": 424242,
+    "invoice_id": 1, "customer_id": 7, "amount_minor": 1000, "currency": "EUR", "status": "SUCCEEDED",
+    "paid_at": when, "method": "sepa", "failure_reason": None}))
+producer.produce(os.environ["LEDGER"], value=subjects()["ledger-value"].encode({"entry_id": f"led-{run}",
+    "account_id": 7, "amount_minor": -1000, "currency": "EUR", "booked_at": when, "source": "bank_feed"}))
+assert producer.flush(30) == 0
+"""
+
+
+def test_an_event_on_each_topic_is_consumed_and_sunk_to_s3(stack: dict[str, Any]) -> None:
+    values, client = s3()
+    run = uuid.uuid4().hex[:8]
+    done = subprocess.run(
+        [str(DEVENV / "venvs/streaming/bin/python"), "-c", PRODUCE, run],
+        cwd=ROOT / "pipelines/streaming",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "PYTHONPATH": f"{ROOT}/pipelines/common:{ROOT}/pipelines/streaming",
+            "KAFKA": str(KAFKA),
+            "EVENTS": values["FINSIGHT_EVENTS_TOPIC"],
+            "PAYMENTS": values["FINSIGHT_PAYMENTS_TOPIC"],
+            "LEDGER": values["FINSIGHT_LEDGER_TOPIC"],
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    wanted = {
+        f"stream/events/dt=2026-03-01/evt-{run}.json",
+        "stream/payments/dt=2026-03-01/424242.json",
+        f"stream/ledger/dt=2026-03-01/led-{run}.json",
+    }
+    found: set[str] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not wanted <= found:
+        listing = client.list_objects_v2(Bucket=values["FINSIGHT_CURATED_BUCKET"], Prefix="stream/")
+        found = {o["Key"] for o in listing.get("Contents", [])}
+        time.sleep(2)
+    assert wanted <= found, sorted(found)
+
+
+def test_curate_invoices_runs_through_the_spark_operator(stack: dict[str, Any]) -> None:
+    template = kubectl("get", "sparkapplication", "curate-invoices", "-n", NAMESPACE, "-o", "json")
+    name = f"curate-invoices-{uuid.uuid4().hex[:6]}"
+    run = {
+        "apiVersion": template["apiVersion"],
+        "kind": "SparkApplication",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": template["metadata"]["labels"]},
+        "spec": {
+            **template["spec"],
+            "suspend": False,
+            "arguments": [*template["spec"]["arguments"], "--as-of", "2026-03-01"],
+        },
+    }
+    subprocess.run(
+        [
+            str(DEVENV / "bin/kubectl"),
+            f"--kubeconfig={ROOT}/.parity/local/pki/admin.kubeconfig",
+            "apply",
+            "-f",
+            "-",
+        ],
+        input=json.dumps(run),
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    roles: set[str] = set()
+    state = ""
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline and state not in {"COMPLETED", "FAILED", "SUBMISSION_FAILED"}:
+        app = kubectl("get", "sparkapplication", name, "-n", NAMESPACE, "-o", "json")
+        state = app.get("status", {}).get("applicationState", {}).get("state", "")
+        pods = kubectl(
+            "get", "pods", "-n", NAMESPACE, "-l", f"sparkoperator.k8s.io/app-name={name}", "-o", "json"
+        )["items"]
+        roles |= {p["metadata"]["labels"].get("spark-role", "") for p in pods}
+        time.sleep(3)
+    assert state == "COMPLETED", app.get("status")
+    assert {"driver", "executor"} <= roles
+    values, client = s3()
+    listing = client.list_objects_v2(Bucket=values["FINSIGHT_CURATED_BUCKET"], Prefix="invoices/")
+    assert any(o["Key"].endswith(".parquet") for o in listing.get("Contents", []))
+
+
+def test_status_shows_every_component_healthy(stack: dict[str, Any]) -> None:
+    done = parity("status", "--format", "json")
+    assert done.returncode == 0, done.stdout
+    found = json.loads(done.stdout)
+    assert {c["health"] for c in found["components"]} == {"ready"}
+    assert {w["health"] for w in found["workloads"]} <= {"available", "synced"}
+
+
+def test_up_again_changes_nothing(stack: dict[str, Any]) -> None:
+    done = parity("up")
+    assert done.returncode == 0, done.stderr
+    assert " started (" not in done.stderr  # every component was already running
+
+
+def test_down_leaves_nothing_behind(stack: dict[str, Any], before: dict[str, Any]) -> None:
+    done = parity("down", "--format", "json")
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["left"] == []
+    assert local.leftovers(ROOT) == []
+    assert machine() == before
+    assert host.mounts_under(ROOT / ".parity/local") == []
+    assert not any(Path("/run/netns").glob("cni-*")) if Path("/run/netns").exists() else True
+    # The node IP is gone with its bridge: nothing can listen there any more.
+    with socket.socket() as probe, pytest.raises(OSError):
+        probe.bind((NODE_IP, 0))
