@@ -41,14 +41,24 @@ def parity(*args: str, repo: Path = ROOT, env: dict[str, str] | None = None, tim
     )
 
 
+# Every port the stack listens on (other test files run beside this one and open their own).
+OUR_PORTS = {
+    port.port for component in local.components(local.stack(ROOT, print)) for port in component.ports
+}
+
+
 def machine() -> dict[str, Any]:
-    """What `down` must put back: sysctls, links, our iptables chains, listening sockets."""
+    """What `down` must put back: sysctls, links, our iptables chains, sockets on our ports."""
     listening = subprocess.run(["ss", "-Hltnu"], capture_output=True, text=True, check=True).stdout
     return {
         "sysctls": host.read_sysctls(),
         "links": sorted(p.name for p in Path("/sys/class/net").iterdir()),
         "chains": host.our_chains(),
-        "listening": sorted(line.split()[4] for line in listening.splitlines()),
+        "listening": sorted(
+            address
+            for address in (line.split()[4] for line in listening.splitlines())
+            if int(address.rsplit(":", 1)[1]) in OUR_PORTS
+        ),
     }
 
 

@@ -17,7 +17,7 @@ def test_render_writes_one_file_per_resource_stably(repo_root: Path, tmp_path: P
     out = tmp_path / "dev"
     assert cli.main(["render", "dev", "-o", str(out), "--repo", str(repo_root)]) == 0
     first = {p.name: p.read_bytes() for p in out.glob("*.yaml")}  # and the .parity-rendering marker
-    assert len(first) == 54
+    assert len(first) == 55
     assert "sparkapplication-curate-events.sparkoperator.k8s.io.yaml" in first
     assert cli.main(["render", "dev", "-o", str(out), "--repo", str(repo_root)]) == 0
     assert {p.name: p.read_bytes() for p in out.glob("*.yaml")} == first
@@ -29,7 +29,7 @@ def test_render_writes_one_file_per_resource_stably(repo_root: Path, tmp_path: P
 def test_render_to_stdout_is_sorted_by_identity(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["render", "prod", "--repo", str(repo_root)]) == 0
     documents = list(yaml.safe_load_all(capsys.readouterr().out))
-    assert len(documents) == 54
+    assert len(documents) == 55
     keys = [(d["apiVersion"], d["kind"], d["metadata"]["name"]) for d in documents]
     assert keys == sorted(keys)
 

@@ -65,7 +65,7 @@ def test_overlay_validates_strictly_with_crds(
 @pytest.mark.parametrize("env", ENVS)
 def test_every_image_is_pinned_by_digest(env: str, rendered: dict[str, list[dict[str, Any]]]) -> None:
     found = images(rendered[env])
-    assert len(found) == 27  # 4 Airflow components and their init containers, dbt, 15 Spark jobs, 3 consumers
+    assert len(found) == 28  # 4 Airflow components, their 5 init containers, dbt, 15 Spark jobs, 3 consumers
     assert [i for i in found if "@sha256:" not in i] == []
     # The worker pod template is a string; its image must be pinned too.
     template = next(d for d in rendered[env] if d["metadata"]["name"] == "airflow-pod-template")
