@@ -124,6 +124,7 @@ def test_an_image_missing_from_the_registry_fails_up(repo_copy: Path, before: di
     assert "Run parity images build streaming" in line
     assert local.leftovers(repo) == []
     assert machine() == before
+    parity("down", "--purge", repo=repo)  # the images it pushed to that copy's registry
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def stack(before: dict[str, Any]) -> Iterator[dict[str, Any]]:
     result = json.loads(done.stdout)
     result["wall"] = time.monotonic() - started
     yield result
-    parity("down")
+    parity("down", "--purge")  # its registry and containerd root hold every image: gigabytes
 
 
 def kubectl(*args: str) -> Any:
