@@ -139,11 +139,7 @@ def up(root: Path, say: Say, build: bool = True) -> dict[str, str]:
         say(f"images in the registry at the lock's digests: {', '.join(sorted(digests))}")
         text, resources = rendering(s)
         seeding.seed(s, resources)
-        values = next(
-            r["data"]
-            for r in resources
-            if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "platform-values"
-        )
+        values = seeding.platform_values(resources)
         tables = seeding.seed_raw(s, values)
         seeding.seed_warehouse(s, values)
         say(

@@ -89,13 +89,28 @@ def secret_values(s: Stack, key: str, properties: set[str]) -> dict[str, str]:
     return {prop: known.get((key, prop)) or local_secret(s, f"{key}#{prop}") for prop in sorted(properties)}
 
 
+def platform_values(resources: list[dict[str, Any]]) -> dict[str, str]:
+    """The rendering's platform-values ConfigMap: the values every workload reads."""
+    return dict(
+        next(
+            r["data"]
+            for r in resources
+            if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "platform-values"
+        )
+    )
+
+
+def _put_secret(manager: Any, key: str, value: dict[str, Any]) -> None:
+    """Create the Secrets Manager entry, or give an existing one this value (idempotent `up`)."""
+    try:
+        manager.create_secret(Name=key, SecretString=json.dumps(value))
+    except manager.exceptions.ResourceExistsException:
+        manager.put_secret_value(SecretId=key, SecretString=json.dumps(value))
+
+
 def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
     """Buckets, Secrets Manager entries and topics the local rendering's workloads use."""
-    values = next(
-        r["data"]
-        for r in resources
-        if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "platform-values"
-    )
+    values = platform_values(resources)
     account = values["FINSIGHT_AWS_ACCOUNT_ID"]  # dev's: the ExternalSecrets' role lives there
     s3 = aws("s3", account)
     have = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
@@ -112,11 +127,7 @@ def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
                 wanted.setdefault(ref["key"], set()).add(ref.get("property", ""))
     manager = aws("secretsmanager", account)
     for key, properties in sorted(wanted.items()):
-        body = json.dumps(secret_values(s, key, properties))
-        try:
-            manager.create_secret(Name=key, SecretString=body)
-        except manager.exceptions.ResourceExistsException:
-            manager.put_secret_value(SecretId=key, SecretString=body)
+        _put_secret(manager, key, secret_values(s, key, properties))
     # Airflow's connections come from Secrets Manager too (AIRFLOW__SECRETS__BACKEND); locally the
     # pods reach the cluster from inside and AWS through LocalStack.
     connections = {
@@ -127,11 +138,7 @@ def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
         },
     }
     for conn_id, connection in connections.items():
-        key = f"finsight/airflow/connections/{conn_id}"
-        try:
-            manager.create_secret(Name=key, SecretString=json.dumps(connection))
-        except manager.exceptions.ResourceExistsException:
-            manager.put_secret_value(SecretId=key, SecretString=json.dumps(connection))
+        _put_secret(manager, f"finsight/airflow/connections/{conn_id}", connection)
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
     admin = AdminClient({"bootstrap.servers": str(p.KAFKA)})

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from parity.cluster import processes
+from parity.cluster import host, processes
 from parity.cluster.context import Stack, write
 
 
@@ -94,8 +94,7 @@ NETNS = Path("/run/netns")
 
 
 def is_mount_point(path: Path) -> bool:
-    target = str(path)
-    return any(line.split()[4] == target for line in Path("/proc/self/mountinfo").read_text().splitlines())
+    return str(path.resolve()) in host.mounts_under(path)
 
 
 def record_netns_mount(s: Stack) -> None:
