@@ -95,7 +95,7 @@ COLD_SECONDS = {
     "venv localstack": 102,
     "go kustomize": 56,
     "go kubeconform": 6,
-    "go tilt": 393,
+    "go tilt": 720,
     "go kube-apiserver": 340,
     "go etcd": 47,
 }
@@ -305,21 +305,34 @@ class Bootstrap:
     def install_go(self, tool: GoTool) -> None:
         target = self.devenv / tool.binary
         building = target.with_name(target.name + ".new")
-        run(
-            [
-                "go",
-                "build",
-                "-mod=readonly",
-                "-trimpath",
-                "-ldflags",
-                tool.ldflags,
-                "-o",
-                building,
-                tool.package,
-            ],
-            cwd=ROOT / tool.wrapper,
-            env=tool.env,
-        )
+        with tempfile.TemporaryDirectory(prefix="go-build.") as scratch:
+            overlay: list[str | Path] = []
+            if tool.web:
+                import tilt_web  # devenv/tilt_web.py, beside this file
+
+                try:
+                    placed = tilt_web.overlay(
+                        tool.module, ROOT / tool.wrapper, tool.web, Path(scratch), tool.env
+                    )
+                except (RuntimeError, subprocess.CalledProcessError) as exc:
+                    raise StepFailed(f"{tool.name} web UI: {exc}") from exc
+                overlay = ["-overlay", placed]
+            run(
+                [
+                    "go",
+                    "build",
+                    "-mod=readonly",
+                    "-trimpath",
+                    *overlay,
+                    "-ldflags",
+                    tool.ldflags,
+                    "-o",
+                    building,
+                    tool.package,
+                ],
+                cwd=ROOT / tool.wrapper,
+                env=tool.env,
+            )
         building.rename(target)
 
     def install_maven(self, tool: MavenTool) -> None:
@@ -450,6 +463,8 @@ class Bootstrap:
                         tool.package,
                         tool.ldflags,
                         repr(sorted(tool.env.items())),
+                        repr(sorted(tool.web.items())),
+                        *([ROOT / "devenv" / "tilt_web.py"] if tool.web else []),
                         *sorted(p for p in wrapper.iterdir() if p.is_file()),
                         # A wrapper holding several commands: this one's main.go too.
                         *sorted(

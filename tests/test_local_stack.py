@@ -294,6 +294,104 @@ def test_curate_invoices_runs_through_the_spark_operator(stack: dict[str, Any]) 
     assert any(o["Key"].endswith(".parquet") for o in listing.get("Contents", []))
 
 
+def airflow(method: str, path: str, token: str = "", body: dict[str, Any] | None = None) -> Any:
+    """Airflow's REST API at its Service IP (kube-proxy serves Service IPs to this machine too)."""
+    import urllib.request
+
+    service = kubectl("get", "service", "airflow-api-server", "-n", NAMESPACE, "-o", "json")
+    request = urllib.request.Request(
+        f"http://{service['spec']['clusterIP']}:8080{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own Service
+        return json.loads(response.read() or b"null")
+
+
+def warehouse(sql: str) -> Any:
+    from parity.cluster import warehouse as w
+
+    connection = w.connect()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def test_a_dag_triggered_through_the_rest_api_runs_its_pod_tasks_and_dbt_writes(
+    stack: dict[str, Any],
+) -> None:
+    """dbt_finance_marts end to end: the scheduler's KubernetesExecutor starts a worker pod per
+    task; its dbt task is a KubernetesPodOperator pod of the locked dbt image, whose `dbt build
+    --select tag:finance` writes the finance marts into the Snowflake stand-in."""
+    values, _ = s3()
+    marts = f"{values['FINSIGHT_SNOWFLAKE_DATABASE']}.{values['FINSIGHT_SNOWFLAKE_SCHEMA']}"
+    warehouse(f"drop table if exists {marts}.fct_invoices")  # so only this run can have written it
+    dag = "dbt_finance_marts"
+    token = airflow("GET", "/auth/token")["access_token"]  # every user is admin locally
+    assert airflow("PATCH", f"/api/v2/dags/{dag}", token, {"is_paused": False})["is_paused"] is False
+    when = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    run = airflow("POST", f"/api/v2/dags/{dag}/dagRuns", token, {"logical_date": when})
+    path = f"/api/v2/dags/{dag}/dagRuns/{run['dag_run_id']}"
+    pods: dict[str, dict[str, str]] = {}
+    state = run["state"]
+    deadline = time.monotonic() + 1200
+    while time.monotonic() < deadline and state not in {"success", "failed"}:
+        for pod in kubectl("get", "pods", "-n", NAMESPACE, "-l", f"dag_id={dag}", "-o", "json")["items"]:
+            pods[pod["metadata"]["name"]] = pod["metadata"]["labels"]
+        state = airflow("GET", path, token)["state"]
+        time.sleep(2)
+    tasks = {
+        t["task_id"]: t["state"] for t in airflow("GET", f"{path}/taskInstances", token)["task_instances"]
+    }
+    assert state == "success", (tasks, sorted(pods))
+    assert tasks == {"dbt_build": "success", "done": "success"}
+    workers = {
+        labels.get("task_id") for labels in pods.values() if labels.get("kubernetes_executor") == "True"
+    }
+    assert "dbt_build" in workers, pods  # the executor ran the task in a pod of its own
+    launched = [labels for labels in pods.values() if labels.get("kubernetes_pod_operator") == "True"]
+    assert [labels.get("task_id") for labels in launched] == ["dbt_build"], pods  # and that task, dbt's pod
+    ((rows,),) = warehouse(f"select count(*) from {marts}.fct_invoices")  # noqa: S608
+    landed = f"{values['FINSIGHT_SNOWFLAKE_RAW_DATABASE']}.landing.invoices"
+    ((raw,),) = warehouse(f"select count(*) from {landed}")  # noqa: S608
+    assert rows == raw > 0
+
+
+def test_tilt_ci_deploys_the_local_overlay_with_this_checkouts_images(stack: dict[str, Any]) -> None:
+    """The Tiltfile against the running cluster: `tilt ci` builds the four images with `parity
+    images build`, pushes them to the registry the cluster announces (local-registry-hosting),
+    applies overlays/local with Tilt's references and exits 0 once every resource is ready."""
+    done = subprocess.run(
+        [str(DEVENV / "bin/tilt"), "ci", "--file", str(ROOT / "Tiltfile"), "--port", "0", "--timeout", "20m"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env={
+            **os.environ,
+            "KUBECONFIG": f"{ROOT}/.parity/local/pki/admin.kubeconfig",
+            "PATH": f"{DEVENV}/bin:{os.environ['PATH']}",
+        },
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    deployments = kubectl("get", "deployments", "-n", NAMESPACE, "-o", "json")["items"]
+    images = {c["image"] for d in deployments for c in d["spec"]["template"]["spec"]["containers"]}
+    registry = kubectl("get", "configmap", "local-registry-hosting", "-n", "kube-public", "-o", "json")
+    host_ = yaml.safe_load(registry["data"]["localRegistryHosting.v1"])["host"]
+    assert images and all(image.startswith(f"{host_}/") for image in images), images  # Tilt's builds
+    assert all(
+        any(c["type"] == "Available" and c["status"] == "True" for c in d["status"]["conditions"])
+        for d in deployments
+    )
+
+
 def test_status_shows_every_component_healthy(stack: dict[str, Any]) -> None:
     done = parity("status", "--format", "json")
     assert done.returncode == 0, done.stdout

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from parity import kustomize
-from parity.cluster import addons, bringup, contents, host, processes, seeding, teardown
+from parity.cluster import addons, bringup, contents, host, processes, seeding, teardown, warehouse
 from parity.cluster import plan as p
 from parity.cluster.context import ENV, Say, Stack, UpFailed, components, stack
 
@@ -141,7 +141,7 @@ def up(root: Path, say: Say, build: bool = True) -> dict[str, str]:
         seeding.seed(s, resources)
         values = seeding.platform_values(resources)
         tables = seeding.seed_raw(s, values)
-        seeding.seed_warehouse(s, values)
+        warehouse.seed(s, values)
         say(
             f"seeded from dev's values: buckets, Secrets Manager entries, topics, and {tables} synthetic "
             "raw tables in S3 and the warehouse"
@@ -149,6 +149,7 @@ def up(root: Path, say: Say, build: bool = True) -> dict[str, str]:
         s.kube.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": p.NAMESPACE}}))
         s.kube.apply(text)
         wait_workloads(s, resources)
+        say(warehouse.build_models(s, resources))
     except BaseException:
         if fresh:
             down(root, lambda _: None)

@@ -97,10 +97,19 @@ class GoTool(Tool):
     env: dict[str, str] = field(default_factory=dict)
     smoke: tuple[str, ...] = ()
     expect: str = ""
+    # A web UI the release embeds and the module lacks: its directory, the yarn release the
+    # module ships, and where `//go:embed` reads the built assets (devenv/tilt_web.py builds it).
+    web: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def _fields_from(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+        web = _mapping(table, "web", where)
+        if web and set(web) != {"dir", "yarn", "assets"}:
+            raise BadInput(
+                LOCK_PATH, f"{where}: `web` needs exactly dir, yarn and assets", "Fix the lock file"
+            )
         return {
+            "web": web,
             "module": _text(table, "module", where),
             "package": _text(table, "package", where),
             "wrapper": _text(table, "wrapper", where),

@@ -1,7 +1,7 @@
 """Edge: what the stand-ins hold before the workloads start, from the local rendering's values
 (dev's): the Airflow database and role, the buckets, the Secrets Manager entries the
-ExternalSecrets and Airflow's secrets backend read, the topics, and the synthetic raw tables in S3
-and the warehouse (datagen, seeded: never production data)."""
+ExternalSecrets and Airflow's secrets backend read, the topics, and the synthetic raw drops in S3
+(datagen, seeded: never production data). The warehouse's share is warehouse.py's."""
 
 from __future__ import annotations
 
@@ -173,7 +173,10 @@ def seed_raw(s: Stack, values: dict[str, str]) -> int:
     for csv_file in tables:
         header = csv_file.open().readline().strip().split(",")
         table = pacsv.read_csv(
-            csv_file, convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
+            csv_file,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+            ),
         )
         parquet = out / f"{csv_file.stem}.parquet"
         pq.write_table(table, parquet)
@@ -181,50 +184,3 @@ def seed_raw(s: Stack, values: dict[str, str]) -> int:
             str(parquet), values["FINSIGHT_RAW_BUCKET"], f"landing/{csv_file.stem}/part-00000.parquet"
         )
     return len(tables)
-
-
-def seed_warehouse(s: Stack, values: dict[str, str]) -> None:
-    """The same synthetic tables in the Snowflake stand-in, where dbt's sources read them
-    (RAW database, schema landing), every column a string as ingestion lands it."""
-    import csv
-
-    import snowflake.connector
-
-    from parity.cluster.plan import FAKESNOW
-
-    connection = snowflake.connector.connect(
-        account="local",
-        user="parity",
-        # parity: allow secret -- fakesnow ignores credentials; this placeholder is no secret
-        password="unused",  # noqa: S106
-        host=FAKESNOW.host,
-        port=FAKESNOW.port,
-        protocol="http",
-    )
-    raw = values["FINSIGHT_SNOWFLAKE_RAW_DATABASE"]
-    try:
-        cursor = connection.cursor()
-        for database in (raw, values["FINSIGHT_SNOWFLAKE_DATABASE"]):
-            cursor.execute(f"create database if not exists {database}")
-        cursor.execute(f"create schema if not exists {raw}.landing")
-        for csv_file in sorted(s.layout.component("datagen").glob("*.csv")):
-            with csv_file.open(newline="") as handle:
-                rows = list(csv.reader(handle))
-            header, body = rows[0], rows[1:]
-            table = f"{raw}.landing.{csv_file.stem}"
-            if _rows(cursor, table) == len(body):
-                continue  # seeded by an earlier `up`: the generator is deterministic
-            cursor.execute(f"create or replace table {table} ({', '.join(f'{c} varchar' for c in header)})")
-            marks = ", ".join(["%s"] * len(header))
-            for start in range(0, len(body), 2000):
-                cursor.executemany(f"insert into {table} values ({marks})", body[start : start + 2000])  # noqa: S608
-    finally:
-        connection.close()
-
-
-def _rows(cursor: Any, table: str) -> int:
-    try:
-        cursor.execute(f"select count(*) from {table}")  # noqa: S608 - our table names
-        return int(cursor.fetchone()[0])
-    except Exception:  # the connector's errors for a missing table vary
-        return -1

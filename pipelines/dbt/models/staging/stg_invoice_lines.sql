@@ -5,5 +5,5 @@ select
     product,
     cast(quantity as number(38,0)) as quantity,
     cast(unit_price as number(18,2)) as unit_price,
-    {{ finsight_utils.to_money('quantity * unit_price') }} as line_amount
+    {{ finsight_utils.to_money('cast(quantity as number(38,0)) * cast(unit_price as number(18,2))') }} as line_amount
 from source
