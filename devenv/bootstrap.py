@@ -463,8 +463,12 @@ class Bootstrap:
                         tool.package,
                         tool.ldflags,
                         repr(sorted(tool.env.items())),
-                        repr(sorted(tool.web.items())),
-                        *([ROOT / "devenv" / "tilt_web.py"] if tool.web else []),
+                        # A web UI to embed (tilt): its paths and the script building it.
+                        *(
+                            [repr(sorted(tool.web.items())), ROOT / "devenv" / "tilt_web.py"]
+                            if tool.web
+                            else []
+                        ),
                         *sorted(p for p in wrapper.iterdir() if p.is_file()),
                         # A wrapper holding several commands: this one's main.go too.
                         *sorted(

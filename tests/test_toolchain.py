@@ -59,6 +59,17 @@ def test_missing_field_names_table_and_key() -> None:
         Toolchain.from_toml('[tools.k]\nkind = "go"\nversion = "v1"\n')
 
 
+def test_a_go_tools_web_ui_names_its_three_paths(repo_root: Path) -> None:
+    tilt = Toolchain.from_toml((repo_root / LOCK_PATH).read_text()).select(["tilt"])[0]
+    assert isinstance(tilt, GoTool) and set(tilt.web) == {"dir", "yarn", "assets"}
+    text = (
+        '[tools.k]\nkind = "go"\nversion = "v1"\nmodule = "m"\npackage = "m/cmd"\nwrapper = "w"\n'
+        'binary = "bin/k"\nweb = { dir = "web" }\n'
+    )
+    with pytest.raises(BadInput, match=r"tools.k: `web` needs exactly dir, yarn and assets"):
+        Toolchain.from_toml(text)
+
+
 def test_malformed_toml_names_the_line() -> None:
     with pytest.raises(BadInput, match=r"line 2"):
         Toolchain.from_toml("schema = 1\n[tools.x\n")
