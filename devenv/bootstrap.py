@@ -306,24 +306,22 @@ class Bootstrap:
         target = self.devenv / tool.binary
         building = target.with_name(target.name + ".new")
         with tempfile.TemporaryDirectory(prefix="go-build.") as scratch:
-            overlay: list[str | Path] = []
+            env = tool.env
             if tool.web:
                 import tilt_web  # devenv/tilt_web.py, beside this file
 
                 try:
-                    placed = tilt_web.overlay(
+                    env = tilt_web.prepare(
                         tool.module, ROOT / tool.wrapper, tool.web, Path(scratch), tool.env
                     )
-                except (RuntimeError, subprocess.CalledProcessError) as exc:
+                except (RuntimeError, OSError) as exc:
                     raise StepFailed(f"{tool.name} web UI: {exc}") from exc
-                overlay = ["-overlay", placed]
             run(
                 [
                     "go",
                     "build",
                     "-mod=readonly",
                     "-trimpath",
-                    *overlay,
                     "-ldflags",
                     tool.ldflags,
                     "-o",
@@ -331,7 +329,7 @@ class Bootstrap:
                     tool.package,
                 ],
                 cwd=ROOT / tool.wrapper,
-                env=tool.env,
+                env=env,
             )
         building.rename(target)
 

@@ -2,16 +2,17 @@
 `go build` of the module gives what the release gives instead of a tilt that refuses to start
 ("running in prod mode, but JS/CSS files are not available").
 
-The module's web directory, from the module cache as the wrapper's go.sum pins it, is copied to a
-scratch directory and installed with the yarn release the module ships and its yarn.lock,
-immutable and with every package's checksum enforced, then built. The build is handed to
-`go build -overlay` as files of the module's embed directory: the binary is built from the
-wrapper as every Go tool is, and its build info still names the module at its pinned hash.
+The module's web directory is copied to a scratch directory and installed with the yarn release
+the module ships and its yarn.lock, immutable and with every package's checksum enforced, then
+built. Go allows neither writing into the module cache nor overlaying files beneath it, so the
+build gets a module cache of its own in the scratch directory, filled from the machine's download
+cache (its zips, verified against the wrapper's go.sum as any download is); the built assets go
+into that copy of the module, where its `//go:embed` reads them. The binary is built from the
+wrapper as every Go tool is, and its build info names the module at its go.sum hash.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
@@ -32,22 +33,36 @@ def npm_registry() -> str:
     return done.stdout.strip().rstrip("/") or "https://registry.npmjs.org"
 
 
-def overlay(module: str, wrapper: Path, web: dict[str, str], scratch: Path, go_env: dict[str, str]) -> Path:
-    """Build the web UI under `scratch`; return a `go build -overlay` file placing it in the module."""
+def _go(args: list[str], wrapper: Path, env: dict[str, str]) -> str:
+    done = subprocess.run(["go", *args], cwd=wrapper, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"go {' '.join(args)}: {done.stderr.strip()[-600:]}")
+    return done.stdout.strip()
+
+
+def build_env(wrapper: Path, scratch: Path, go_env: dict[str, str]) -> dict[str, str]:
+    """`go` with a private module cache under `scratch`, fed by the machine's download cache
+    first and by the configured proxy for anything that cache lacks."""
     env = {**os.environ, **go_env}
-    source = Path(
-        subprocess.run(
-            ["go", "list", "-mod=readonly", "-m", "-f", "{{.Dir}}", module],
-            cwd=wrapper,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
+    shared, proxy = _go(["env", "GOMODCACHE", "GOPROXY"], wrapper, env).splitlines()
+    return {
+        **env,
+        "GOMODCACHE": str(scratch / "gomod"),
+        "GOPROXY": f"file://{shared}/cache/download,{proxy}",
+        "GOFLAGS": "-modcacherw",  # the scratch copy is removed afterwards
+    }
+
+
+def prepare(
+    module: str, wrapper: Path, web: dict[str, str], scratch: Path, go_env: dict[str, str]
+) -> dict[str, str]:
+    """Build the web UI into a private copy of the module; return the env `go build` takes it from."""
+    env = build_env(wrapper, scratch, go_env)
+    _go(["mod", "download", module], wrapper, env)
+    source = Path(_go(["list", "-m", "-f", "{{.Dir}}", module], wrapper, env))
     ui = scratch / "ui"
     shutil.copytree(source / web["dir"], ui, symlinks=True)
-    for path in [ui, *ui.rglob("*")]:  # the module cache is read-only
+    for path in [ui, *ui.rglob("*")]:
         if not path.is_symlink():
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
     yarn_env = {
@@ -67,10 +82,5 @@ def overlay(module: str, wrapper: Path, web: dict[str, str], scratch: Path, go_e
     built = ui / "build"
     if not (built / "index.html").is_file():
         raise RuntimeError(f"{ui}: `yarn build` wrote no build/index.html")
-    embed = source / web["assets"]
-    replace = {
-        str(embed / path.relative_to(built)): str(path) for path in sorted(built.rglob("*")) if path.is_file()
-    }
-    placed = scratch / "overlay.json"
-    placed.write_text(json.dumps({"Replace": replace}, indent=1))
-    return placed
+    shutil.copytree(built, source / web["assets"], dirs_exist_ok=True)
+    return env
