@@ -344,7 +344,11 @@ def test_a_dag_triggered_through_the_rest_api_runs_its_pod_tasks_and_dbt_writes(
     deadline = time.monotonic() + 1200
     while time.monotonic() < deadline and state not in {"success", "failed"}:
         for pod in kubectl("get", "pods", "-n", NAMESPACE, "-l", f"dag_id={dag}", "-o", "json")["items"]:
-            pods[pod["metadata"]["name"]] = pod["metadata"]["labels"]
+            # Unpausing also starts the latest scheduled run: only the pods of this manual run count.
+            if pod["metadata"]["labels"].get("run_id", "").startswith("manual__") and (
+                pod["metadata"]["creationTimestamp"] >= when.removesuffix("+00:00") + "Z"
+            ):
+                pods[pod["metadata"]["name"]] = pod["metadata"]["labels"]
         state = airflow("GET", path, token)["state"]
         time.sleep(2)
     tasks = {
@@ -390,6 +394,19 @@ def test_tilt_ci_deploys_the_local_overlay_with_this_checkouts_images(stack: dic
         any(c["type"] == "Available" and c["status"] == "True" for c in d["status"]["conditions"])
         for d in deployments
     )
+    # The images are reproducible: what Tilt built from this checkout is, byte for byte, the lock's.
+    locked = {
+        e["digest"] for e in json.loads((ROOT / "lock/images.lock.json").read_text())["images"].values()
+    }
+    pods = kubectl("get", "pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/name", "-o", "json")["items"]
+    tilts = [
+        status["imageID"].split("@")[-1]
+        for pod in pods
+        if not pod["metadata"].get("deletionTimestamp")
+        for status in pod["status"].get("containerStatuses", [])
+        if status["image"].startswith(f"{host_}/")
+    ]
+    assert tilts and set(tilts) <= locked, tilts
 
 
 def test_status_shows_every_component_healthy(stack: dict[str, Any]) -> None:

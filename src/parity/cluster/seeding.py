@@ -55,7 +55,7 @@ def local_secret(s: Stack, name: str) -> str:
     store = s.layout.pki / "local-secrets.json"
     known = json.loads(store.read_text()) if store.exists() else {}
     if name not in known:
-        known[name] = secrets.token_urlsafe(24)
+        known[name] = secrets.token_urlsafe(48)  # 64 characters: enough for any HMAC key
         write(store, json.dumps(known, indent=2), 0o600)
     return str(known[name])
 
