@@ -372,18 +372,32 @@ def test_tilt_ci_deploys_the_local_overlay_with_this_checkouts_images(stack: dic
     """The Tiltfile against the running cluster: `tilt ci` builds the four images with `parity
     images build`, pushes them to the registry the cluster announces (local-registry-hosting),
     applies overlays/local with Tilt's references and exits 0 once every resource is ready."""
-    done = subprocess.run(
-        [str(DEVENV / "bin/tilt"), "ci", "--file", str(ROOT / "Tiltfile"), "--port", "0", "--timeout", "20m"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        env={
-            **os.environ,
-            "KUBECONFIG": f"{ROOT}/.parity/local/pki/admin.kubeconfig",
-            "PATH": f"{DEVENV}/bin:{os.environ['PATH']}",
-        },
-    )
+    for _attempt in range(2):
+        done = subprocess.run(
+            [
+                str(DEVENV / "bin/tilt"),
+                "ci",
+                "--file",
+                str(ROOT / "Tiltfile"),
+                "--port",
+                "0",
+                "--timeout",
+                "20m",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1500,
+            env={
+                **os.environ,
+                "KUBECONFIG": f"{ROOT}/.parity/local/pki/admin.kubeconfig",
+                "PATH": f"{DEVENV}/bin:{os.environ['PATH']}",
+            },
+        )
+        # Tilt 0.34's own race (about 1 run in 10 here, the Tiltfile's resource_deps narrow it):
+        # an apply before its image's status is set. Only that error earns the one retry.
+        if done.returncode == 0 or "internal error: missing image status" not in done.stdout + done.stderr:
+            break
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     deployments = kubectl("get", "deployments", "-n", NAMESPACE, "-o", "json")["items"]
     images = {c["image"] for d in deployments for c in d["spec"]["template"]["spec"]["containers"]}
