@@ -20,11 +20,12 @@ import subprocess
 from pathlib import Path
 
 
-def _run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-15:]
         raise RuntimeError(f"{' '.join(command[:3])} failed in {cwd}:\n" + "\n".join(tail))
+    return done.stdout.strip()
 
 
 def npm_registry() -> str:
@@ -33,18 +34,11 @@ def npm_registry() -> str:
     return done.stdout.strip().rstrip("/") or "https://registry.npmjs.org"
 
 
-def _go(args: list[str], wrapper: Path, env: dict[str, str]) -> str:
-    done = subprocess.run(["go", *args], cwd=wrapper, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"go {' '.join(args)}: {done.stderr.strip()[-600:]}")
-    return done.stdout.strip()
-
-
 def build_env(wrapper: Path, scratch: Path, go_env: dict[str, str]) -> dict[str, str]:
     """`go` with a private module cache under `scratch`, fed by the machine's download cache
     first and by the configured proxy for anything that cache lacks."""
     env = {**os.environ, **go_env}
-    shared, proxy = _go(["env", "GOMODCACHE", "GOPROXY"], wrapper, env).splitlines()
+    shared, proxy = _run(["go", "env", "GOMODCACHE", "GOPROXY"], wrapper, env).splitlines()
     return {
         **env,
         "GOMODCACHE": str(scratch / "gomod"),
@@ -58,8 +52,8 @@ def prepare(
 ) -> dict[str, str]:
     """Build the web UI into a private copy of the module; return the env `go build` takes it from."""
     env = build_env(wrapper, scratch, go_env)
-    _go(["mod", "download", module], wrapper, env)
-    source = Path(_go(["list", "-m", "-f", "{{.Dir}}", module], wrapper, env))
+    _run(["go", "mod", "download", module], wrapper, env)
+    source = Path(_run(["go", "list", "-m", "-f", "{{.Dir}}", module], wrapper, env))
     ui = scratch / "ui"
     shutil.copytree(source / web["dir"], ui, symlinks=True)
     for path in [ui, *ui.rglob("*")]:

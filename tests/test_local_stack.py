@@ -294,13 +294,17 @@ def test_curate_invoices_runs_through_the_spark_operator(stack: dict[str, Any]) 
     assert any(o["Key"].endswith(".parquet") for o in listing.get("Contents", []))
 
 
-def airflow(method: str, path: str, token: str = "", body: dict[str, Any] | None = None) -> Any:
+def airflow_api() -> str:
     """Airflow's REST API at its Service IP (kube-proxy serves Service IPs to this machine too)."""
+    service = kubectl("get", "service", "airflow-api-server", "-n", NAMESPACE, "-o", "json")
+    return f"http://{service['spec']['clusterIP']}:8080"
+
+
+def airflow(method: str, url: str, token: str = "", body: dict[str, Any] | None = None) -> Any:
     import urllib.request
 
-    service = kubectl("get", "service", "airflow-api-server", "-n", NAMESPACE, "-o", "json")
-    request = urllib.request.Request(
-        f"http://{service['spec']['clusterIP']}:8080{path}",
+    request = urllib.request.Request(  # noqa: S310 - our own Service
+        url,
         method=method,
         data=json.dumps(body).encode() if body is not None else None,
         headers={
@@ -334,11 +338,12 @@ def test_a_dag_triggered_through_the_rest_api_runs_its_pod_tasks_and_dbt_writes(
     marts = f"{values['FINSIGHT_SNOWFLAKE_DATABASE']}.{values['FINSIGHT_SNOWFLAKE_SCHEMA']}"
     warehouse(f"drop table if exists {marts}.fct_invoices")  # so only this run can have written it
     dag = "dbt_finance_marts"
-    token = airflow("GET", "/auth/token")["access_token"]  # every user is admin locally
-    assert airflow("PATCH", f"/api/v2/dags/{dag}", token, {"is_paused": False})["is_paused"] is False
+    api = airflow_api()
+    token = airflow("GET", f"{api}/auth/token")["access_token"]  # every user is admin locally
+    assert airflow("PATCH", f"{api}/api/v2/dags/{dag}", token, {"is_paused": False})["is_paused"] is False
     when = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-    run = airflow("POST", f"/api/v2/dags/{dag}/dagRuns", token, {"logical_date": when})
-    path = f"/api/v2/dags/{dag}/dagRuns/{run['dag_run_id']}"
+    run = airflow("POST", f"{api}/api/v2/dags/{dag}/dagRuns", token, {"logical_date": when})
+    path = f"{api}/api/v2/dags/{dag}/dagRuns/{run['dag_run_id']}"
     pods: dict[str, dict[str, str]] = {}
     state = run["state"]
     deadline = time.monotonic() + 1200

@@ -149,7 +149,7 @@ def up(root: Path, say: Say, build: bool = True) -> dict[str, str]:
         s.kube.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": p.NAMESPACE}}))
         s.kube.apply(text)
         wait_workloads(s, resources)
-        say(warehouse.build_models(s, resources))
+        say(warehouse.build_models(s, resources, values))
     except BaseException:
         if fresh:
             down(root, lambda _: None)

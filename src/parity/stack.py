@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from parity.errors import ParityError
 
@@ -202,3 +203,18 @@ def start_fakesnow(devenv: Path, workdir: Path, timeout: float = 60) -> Service:
             stderr=subprocess.STDOUT,
         )
     return _wait(Service("fakesnow", f"127.0.0.1:{port}", process, log), _port_open(port), timeout)
+
+
+def fakesnow_connection(host: str, port: int) -> Any:
+    """A Snowflake connector session with a fakesnow server (plain HTTP, any credentials)."""
+    import snowflake.connector
+
+    return snowflake.connector.connect(
+        account="local",
+        user="parity",
+        # parity: allow secret -- fakesnow ignores credentials; this placeholder is no secret
+        password="unused",  # noqa: S106
+        host=host,
+        port=port,
+        protocol="http",
+    )

@@ -16,23 +16,13 @@ from typing import Any
 
 from parity.cluster import plan as p
 from parity.cluster.context import Stack, UpFailed
-from parity.cluster.seeding import platform_values
+from parity.stack import fakesnow_connection
 
 JOB = "warehouse-models"
 
 
 def connect() -> Any:
-    import snowflake.connector
-
-    return snowflake.connector.connect(
-        account="local",
-        user="parity",
-        # parity: allow secret -- fakesnow ignores credentials; this placeholder is no secret
-        password="unused",  # noqa: S106
-        host=p.FAKESNOW.host,
-        port=p.FAKESNOW.port,
-        protocol="http",
-    )
+    return fakesnow_connection(p.FAKESNOW.host, p.FAKESNOW.port)
 
 
 def seed(s: Stack, values: dict[str, str]) -> None:
@@ -81,7 +71,7 @@ def missing_models(s: Stack, values: dict[str, str]) -> list[str]:
         connection.close()
 
 
-def layer_job(resources: list[dict[str, Any]]) -> dict[str, Any]:
+def models_job(resources: list[dict[str, Any]]) -> dict[str, Any]:
     """The rendering's dbt-runner template, running `dbt run` of every model."""
     template = next(r for r in resources if r["kind"] == "Job" and r["metadata"]["name"] == "dbt-runner")
     job = copy.deepcopy(template)
@@ -97,14 +87,16 @@ def layer_job(resources: list[dict[str, Any]]) -> dict[str, Any]:
     return job
 
 
-def build_models(s: Stack, resources: list[dict[str, Any]], timeout: float = 600) -> str:
+def build_models(
+    s: Stack, resources: list[dict[str, Any]], values: dict[str, str], timeout: float = 600
+) -> str:
     """Run the Job unless every model is already there (an earlier `up`); its failure is `up`'s,
     with dbt's last error line."""
-    missing = missing_models(s, platform_values(resources))
+    missing = missing_models(s, values)
     if not missing:
         return "warehouse: every dbt model already built"
     s.kube.run("delete", "job", JOB, "-n", p.NAMESPACE, "--ignore-not-found", "--wait=true")
-    s.kube.apply(json.dumps(layer_job(resources)))
+    s.kube.apply(json.dumps(models_job(resources)))
     began = time.monotonic()
     while time.monotonic() - began < timeout:
         job = next((j for j in s.kube.items("jobs", p.NAMESPACE) if j["metadata"]["name"] == JOB), {})

@@ -26,7 +26,7 @@ from typing import Any
 
 from parity.devenv import locate, venv_bin
 from parity.errors import ParityError
-from parity.stack import start_fakesnow, start_kafka
+from parity.stack import fakesnow_connection, start_fakesnow, start_kafka
 
 PIPELINES = Path("pipelines")
 PROBES = Path(__file__).resolve().parent / "probes"
@@ -109,8 +109,6 @@ def dbt_build(
     dbt exits 0 (all passed), 1 (models or tests failed: reported per node) or 2 (it could not
     run); a non-zero exit with no failing node is itself a failure. `cancel` set stops it before
     its next step (the gate failed elsewhere: its results would be thrown away)."""
-    import snowflake.connector
-
     service = start_fakesnow(locate(root), work / "fakesnow")
     try:
         for part in ("dbt", "dbt_packages_vendor"):
@@ -123,15 +121,7 @@ def dbt_build(
         generate(root, project / "seeds")
         host, port = service.address.split(":")
         schema = f"PARITY_GATE_{uuid.uuid4().hex[:8].upper()}"  # throw-away: nothing else writes here
-        connection = snowflake.connector.connect(
-            account="local",
-            user="parity",
-            # parity: allow secret -- fakesnow ignores credentials; this placeholder is no secret
-            password="unused",  # noqa: S106
-            host=host,
-            port=int(port),
-            protocol="http",
-        )
+        connection = fakesnow_connection(host, int(port))
         for database in (values["FINSIGHT_SNOWFLAKE_DATABASE"], values["FINSIGHT_SNOWFLAKE_RAW_DATABASE"]):
             connection.cursor().execute(f"create database if not exists {database}")
         connection.close()
