@@ -147,7 +147,7 @@ def up(root: Path, say: Say, build: bool = True) -> dict[str, str]:
             "raw tables in S3 and the warehouse"
         )
         s.kube.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": p.NAMESPACE}}))
-        s.kube.apply(text)
+        contents.apply_rendering(s, text, resources)
         wait_workloads(s, resources)
         say(warehouse.build_models(s, resources, values))
     except BaseException:
@@ -197,6 +197,7 @@ def down(root: Path, say: Say, purge: bool = False) -> dict[str, int]:
     counts["mounts"] = host.unmount_under(s.layout.state) + host.unmount_under(s.layout.sockets)
     counts["mounts"] += teardown.remove_netns(s)
     counts["mounts"] += teardown.restore_netns_mount(s)
+    counts["mounts"] += teardown.remove_netns(s)  # those that were beneath that mount
     shutil.rmtree(s.layout.kubelet_root, ignore_errors=True)
     s.layout.containerd_socket.unlink(missing_ok=True)
     (s.layout.sockets / "ttrpc.sock").unlink(missing_ok=True)

@@ -9,10 +9,12 @@ import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from parity import image_inputs
 from parity.cluster import plan as p
 from parity.cluster.context import IMAGES, Stack, UpFailed
+from parity.cluster.kube import KubeError
 from parity.oci import layout as oci
 
 
@@ -130,3 +132,19 @@ def install_crds(s: Stack) -> None:
             raise UpFailed(tool, f"no CRDs under {directory}", "Run devenv/bootstrap")
         s.kube.apply("\n---\n".join(f.read_text() for f in files))
     s.kube.run("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+
+
+def apply_rendering(s: Stack, text: str, resources: list[dict[str, Any]]) -> None:
+    """The local rendering, server-side applied. A Job's pod template cannot change once made, and
+    `tilt up` re-makes the dbt-runner template with its own image: if the apply fails, the
+    suspended template Jobs (they run nothing) are deleted and the rendering applied once more."""
+    try:
+        s.kube.apply(text)
+    except KubeError:
+        templates = [
+            r["metadata"]["name"] for r in resources if r["kind"] == "Job" and r["spec"].get("suspend")
+        ]
+        if not templates:
+            raise
+        s.kube.run("delete", "job", *templates, "-n", p.NAMESPACE, "--ignore-not-found", "--wait=true")
+        s.kube.apply(text)

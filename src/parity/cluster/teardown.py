@@ -78,7 +78,12 @@ def remove_netns(s: Stack) -> int:
     if run.is_dir():
         for ns in run.glob("cni-*"):
             subprocess.run(["umount", str(ns)], capture_output=True, check=False)
-            ns.unlink(missing_ok=True)
+            try:
+                ns.unlink(missing_ok=True)
+            except OSError:
+                # Mounted beneath containerd's own /run/netns mount (made while this one was
+                # already there): reachable once that mount is gone, so `down` comes back to it.
+                continue
             removed += 1
     return removed
 
@@ -112,7 +117,8 @@ def restore_netns_mount(s: Stack) -> int:
     except (OSError, ValueError, KeyError):
         return 0
     marker.unlink()
-    if before or not is_mount_point(NETNS) or any(NETNS.iterdir()):
+    # Sandbox namespaces still there (cni-*) are ours, mounted beneath it: the caller removes them next.
+    if before or not is_mount_point(NETNS) or any(not e.name.startswith("cni-") for e in NETNS.iterdir()):
         return 0
     subprocess.run(["umount", str(NETNS)], capture_output=True, check=False)
     return 1
