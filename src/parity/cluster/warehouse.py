@@ -83,7 +83,7 @@ def models_job(resources: list[dict[str, Any]]) -> dict[str, Any]:
     job["spec"]["suspend"] = False
     job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] = JOB
     (container,) = job["spec"]["template"]["spec"]["containers"]
-    container["args"] = ["run"]
+    container["args"] = ["run", "--threads", "1"]  # fakesnow: one DuckDB connection (see gates.workloads)
     return job
 
 

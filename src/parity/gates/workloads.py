@@ -137,7 +137,11 @@ def dbt_build(
         )
         dbt = venv_bin(root, "dbt", "dbt")
         results_file = project / "target" / "run_results.json"
-        for args in (["deps"], ["seed"], ["build", "--exclude", "resource_type:seed"]):
+        # One thread: fakesnow serves every session from one DuckDB connection, which refuses a
+        # second concurrent call ("connection is busy"); the connector then retries with backoff,
+        # which under a loaded machine turned a 2-minute gate into a 15-minute one.
+        one = ["--threads", "1"]
+        for args in (["deps"], ["seed", *one], ["build", "--exclude", "resource_type:seed", *one]):
             if cancel is not None and cancel.is_set():
                 stopped = f"dbt stopped before `dbt {args[0]}`"
                 raise ParityError("gate quality", stopped, "See the error of the Spark side")
