@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from parity import __version__, loaders, policy
+from parity import __version__, cli_promotion, loaders, policy
 from parity.errors import BAD_INPUT, INTERNAL, ParityError
 from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="HEAD",
         help="schema gate: the git ref whose dbt contracts are the baseline (default HEAD)",
     )
+    gate_parser.add_argument(
+        "--release", metavar="ID", help="record the result in the ledger for this release and --env"
+    )
     _format_option(gate_parser)
 
     images_parser = commands.add_parser(
@@ -156,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(down_parser)
     status_parser = commands.add_parser("status", parents=[common], help="health of the local stack's parts")
     _format_option(status_parser)
+    cli_promotion.add_parsers(commands, common, _format_option)
     return parser
 
 
@@ -170,6 +174,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     root = find_root(getattr(args, "repo", None))
     if args.command in ("up", "down", "status"):
         return _local(root, args)
+    if args.command in cli_promotion.COMMANDS:
+        return cli_promotion.dispatch(root, load_policy(root), args)
     run: Callable[..., int] = importlib.import_module(f"parity.commands.{args.command}").run
     if args.command == "doctor":
         return run(root, tools=args.tools, output_format=args.format)
@@ -178,7 +184,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "diff":
         return run(root, load_policy(root), args.left, args.right, args.format)
     if args.command == "gate":
-        return run(root, load_policy(root), args.gate, args.env, args.evidence, args.format, args.against)
+        return run(
+            root,
+            load_policy(root),
+            args.gate,
+            args.env,
+            args.evidence,
+            args.format,
+            args.against,
+            args.release,
+        )
     if args.command == "lint":
         return run(root, load_policy(root), args.paths, args.format)
     if args.command == "images":

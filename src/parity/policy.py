@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import lru_cache
 
 from parity import loaders
@@ -49,6 +50,29 @@ def glob(pattern: str) -> re.Pattern[str]:
 class Approvals:
     required: int
     separation_of_duties: bool
+    approvers: tuple[str, ...] = ()  # empty: anyone who is not an author
+    expires: timedelta = timedelta(hours=24)
+
+
+DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+DEFAULT_PROD_APPROVALS = 2
+
+
+def duration(text: str) -> timedelta | None:
+    """`90s`, `30m`, `24h`, `7d`, or None."""
+    found = DURATION.match(text)
+    if not found:
+        return None
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[found.group(2)]
+    return timedelta(**{unit: int(found.group(1))})
+
+
+@dataclass(frozen=True)
+class Promotion:
+    gates: tuple[str, ...] = ()  # gates a release must pass in an environment before the next
+    soak: Mapping[str, timedelta] = field(default_factory=dict)  # env -> time in the previous env first
+    contexts: Mapping[str, str] = field(default_factory=dict)  # env -> kubeconfig context
+    rollout_timeout: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +92,15 @@ class Policy:
     approvals: Mapping[str, Approvals]
     dag_gate: DagGate = DagGate()
     values_from: Mapping[str, str] = field(default_factory=dict)  # env -> env whose values file it uses
+    promotion: Promotion = Promotion()
+
+    @property
+    def promotion_gates(self) -> tuple[str, ...]:
+        return self.promotion.gates
+
+    @property
+    def soak(self) -> Mapping[str, timedelta]:
+        return self.promotion.soak
 
     @property
     def environments(self) -> tuple[str, ...]:
@@ -106,6 +139,7 @@ def parse(text: str) -> Policy:
     path = data.table("promotion").strings("path")
     if len(path) < 2 or len(set(path)) != len(path):
         raise data.error("promotion.path", "must list two or more distinct environments")
+    promotion = _promotion(data.table("promotion"), path)
     mirrors: dict[str, str] = {}
     values_from: dict[str, str] = {}
     for env, table in data.tables("environments", {}).items():
@@ -141,12 +175,20 @@ def parse(text: str) -> Policy:
     minimum = invariants.get("identifier_min_length", int, 6)
     if minimum < 1:
         raise invariants.error("invariants.identifier_min_length", "must be a positive integer")
-    approvals = {}
+    approvals = {path[-1]: Approvals(DEFAULT_PROD_APPROVALS, True)}
     for env, table in data.tables("approvals", {}).items():
-        required = table.get("required", int)
+        required = table.get("required", int, DEFAULT_PROD_APPROVALS)
         if required < 0:
             raise table.error(f"approvals.{env}.required", "must be zero or more")
-        approvals[env] = Approvals(required, table.get("separation_of_duties", bool, True))
+        expires = duration(table.string("expires_after", "24h"))
+        if expires is None:
+            raise table.error(f"approvals.{env}.expires_after", "must be a duration like 30m, 24h or 7d")
+        approvals[env] = Approvals(
+            required,
+            table.get("separation_of_duties", bool, True),
+            tuple(table.strings("approvers", [])),
+            expires,
+        )
     dags = data.table("gates", {}).table("dags", {})
     budget = dags.get("budget_seconds", (int, float), 2.0)
     if budget <= 0:
@@ -160,5 +202,37 @@ def parse(text: str) -> Policy:
             "allow", f"names unknown environment(s) {', '.join(sorted(unknown))} in environments"
         )
     return Policy(
-        tuple(path), mirrors, tuple(rules), frozenset(shared), minimum, approvals, dag_gate, values_from
+        tuple(path),
+        mirrors,
+        tuple(rules),
+        frozenset(shared),
+        minimum,
+        approvals,
+        dag_gate,
+        values_from,
+        promotion,
     )
+
+
+def _promotion(table: loaders.Fields, path: list[str]) -> Promotion:
+    gates = table.strings("gates", [])
+    unknown_gates = set(gates) - {"dags", "schema", "quality"}
+    if unknown_gates:
+        raise table.error("promotion.gates", f"names unknown gate(s) {', '.join(sorted(unknown_gates))}")
+    soak = {}
+    for env, text in table.table("soak", {}).data.items():
+        found = duration(text) if isinstance(text, str) else None
+        if env not in path[1:] or found is None:
+            raise table.error(
+                f"promotion.soak.{env}", "must map a later environment on the path to a duration like 30m"
+            )
+        soak[env] = found
+    contexts = {str(k): v for k, v in table.table("contexts", {}).data.items()}
+    if set(contexts) - set(path) or not all(isinstance(v, str) and v for v in contexts.values()):
+        raise table.error(
+            "promotion.contexts", "must map environments on the path to kubeconfig context names"
+        )
+    timeout = table.get("rollout_timeout_seconds", (int, float), 600)
+    if timeout <= 0:
+        raise table.error("promotion.rollout_timeout_seconds", "must be more than 0")
+    return Promotion(tuple(gates), soak, contexts, float(timeout))

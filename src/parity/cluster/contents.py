@@ -117,10 +117,11 @@ CRDS = (
 )
 
 
-def install_crds(s: Stack) -> None:
+def crd_manifests(root: Path) -> list[str]:
     """The operators' CRDs from their pinned modules (the same files that validate the renders)."""
+    out = []
     for tool, module, pattern in CRDS:
-        wrapper = s.root / "devenv" / "go" / tool
+        wrapper = root / "devenv" / "go" / tool
         done = subprocess.run(
             ["go", "list", "-m", "-json", module], cwd=wrapper, capture_output=True, text=True, check=False
         )
@@ -130,7 +131,13 @@ def install_crds(s: Stack) -> None:
         files = sorted(directory.glob(pattern))
         if not files:
             raise UpFailed(tool, f"no CRDs under {directory}", "Run devenv/bootstrap")
-        s.kube.apply("\n---\n".join(f.read_text() for f in files))
+        out.append("\n---\n".join(f.read_text() for f in files))
+    return out
+
+
+def install_crds(s: Stack) -> None:
+    for manifest in crd_manifests(s.root):
+        s.kube.apply(manifest)
     s.kube.run("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
 
 

@@ -1,5 +1,6 @@
-"""`parity gate dags|schema|quality|all [--env ENV] [--evidence FILE]`: pre-promotion gates; each
-run writes JSON evidence a release records (the work lives in parity.gates)."""
+"""`parity gate dags|schema|quality|all [--env ENV] [--evidence FILE] [--release ID]`: pre-promotion
+gates; each run writes JSON evidence a release records, and with --release a ledger entry that
+promotion to the next environment requires (the work lives in parity.gates)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from parity.gates import runner
 from parity.output import emit_json
 from parity.policy import Policy
+from parity.promotion import ledgered
 
 
 def run(
@@ -19,13 +21,17 @@ def run(
     evidence: Path | None,
     output_format: str,
     against: str = "HEAD",
+    release: str | None = None,
 ) -> int:
     target = env or policy.path[0]
     policy.require_env(target)
-    outcome = runner.run(
-        root, policy, gate, target, against, evidence or root / runner.EVIDENCE / f"gate-{gate}-{target}.json"
-    )
+    if release is not None:
+        ledgered.check_release(root, release)
+    written = evidence or root / runner.EVIDENCE / f"gate-{gate}-{target}.json"
+    outcome = runner.run(root, policy, gate, target, against, written)
     document = outcome.document()
+    if release is not None and outcome.exit_code in (0, 1):  # it ran: a pass or findings
+        ledgered.record_gate(root, release, gate, target, written, runner.GATES if gate == "all" else (gate,))
     for error in outcome.errors:  # a gate that could not run says why, one line on stderr
         print(f"parity: {error}", file=sys.stderr)
     if output_format == "json":

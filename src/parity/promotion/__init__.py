@@ -1,0 +1,1 @@
+"""Releases, approvals, environment locks, apply and rollback, and the audit ledger's storage."""

@@ -1,0 +1,216 @@
+"""Promotion and rollback: the policy's refusals, the environment's lock, the apply path, and a
+ledger entry for every step (start, done or failed, the automatic rollback).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from parity.devenv import binary
+from parity.errors import BadInput, Refused
+from parity.ledger import canonical
+from parity.policy import Policy
+from parity.promotion import locks, rules, store
+from parity.promotion.apply import ApplyFailed, Cluster
+from parity.promotion.journal import FileLedger
+from parity.release import digest
+
+ACTOR_VARIABLE = "PARITY_ACTOR"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def actor(given: str | None, root: Path) -> str:
+    if given:
+        return given
+    if os.environ.get(ACTOR_VARIABLE):
+        return os.environ[ACTOR_VARIABLE]
+    done = subprocess.run(
+        ["git", "config", "user.email"], cwd=root, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or getpass.getuser()
+
+
+def record(
+    journal: FileLedger, action: str, who: str, release: str, env: str | None = None, **details: Any
+) -> dict[str, Any]:
+    return journal.append(
+        {
+            "action": action,
+            "actor": who,
+            "time": now().isoformat(),
+            "release": release,
+            "env": env,
+            "details": details,
+        }
+    )
+
+
+def people(
+    root: Path, state: Path, entries: Sequence[Mapping[str, Any]], stored: store.Stored, env: str
+) -> set[str]:
+    """Everyone who wrote or committed a change the release brings to `env` (the commits since the
+    release deployed there; the whole history if none is), and whoever created the release."""
+    since = rules.deployed(entries, env)
+    base = store.load(state, since).release.git_sha if since else None
+    span = (
+        f"{base}..{stored.release.git_sha}"
+        if base and base != stored.release.git_sha
+        else stored.release.git_sha
+    )
+    log = store.git(root, "log", "--format=%an%n%ae%n%cn%n%ce", span)
+    creators = {
+        str(e["actor"])
+        for e in entries
+        if e["action"] == "release.create" and e["release"] == stored.release.id
+    }
+    return {line for line in log.splitlines() if line.strip()} | creators
+
+
+def cluster(root: Path, policy: Policy, env: str) -> Cluster:
+    context = policy.promotion.contexts.get(env)
+    if not context:
+        raise BadInput(
+            env, "names no cluster", f"Set promotion.contexts.{env} in parity.toml to its kubeconfig context"
+        )
+    return Cluster(str(binary(root, "kubectl")), context, env)
+
+
+def deploy(
+    target: Cluster, stored: store.Stored, env: str, previous: store.Stored | None, timeout: float
+) -> dict[str, Any]:
+    began = time.monotonic()
+    documents = stored.documents(env)
+    target.apply(documents)
+    pruned = target.prune(documents, previous.documents(env) if previous else [])
+    target.wait_healthy(timeout)
+    return {
+        "context": target.context,
+        "manifest": stored.release.renderings[env],
+        "objects": len(documents),
+        "pruned": len(pruned),
+        "seconds": round(time.monotonic() - began, 2),
+    }
+
+
+def promote(root: Path, policy: Policy, release_id: str, env: str, who: str, emergency: str | None) -> float:
+    if env not in policy.path:
+        raise BadInput(env, "is not on the promotion path", f"Promote to one of {', '.join(policy.path)}")
+    state = store.state_dir(root)
+    journal = FileLedger(state)
+    stored = store.load(state, release_id)
+    with locks.held(state, env, who, f"promote {release_id}"):
+        entries = journal.entries()
+        rules.check_order(policy, entries, release_id, env, now())
+        if emergency is not None:
+            record(journal, "emergency", who, release_id, env, reason=emergency, obligation="retro-approval")
+        else:
+            valid = rules.approvals(entries, release_id, env, now())
+            rules.check_approved(policy, env, release_id, valid, people(root, state, entries, stored, env))
+            approvals_used = sorted(a.actor for a in valid)
+        target = cluster(root, policy, env)
+        current = rules.deployed(entries, env)
+        previous = store.load(state, current) if current else None
+        record(
+            journal, "promote.start", who, release_id, env, previous=current, emergency=emergency is not None
+        )
+        try:
+            facts = deploy(target, stored, env, previous, policy.promotion.rollout_timeout)
+        except ApplyFailed as exc:
+            record(journal, "promote.failed", who, release_id, env, error=str(exc))
+            if previous is not None:
+                back = deploy(target, previous, env, stored, policy.promotion.rollout_timeout)
+                record(
+                    journal,
+                    "rollback",
+                    who,
+                    previous.release.id,
+                    env,
+                    to=previous.release.id,
+                    automatic=True,
+                    ok=True,
+                    **back,
+                )
+                print(f"parity: rolled {env} back to {previous.release.id} automatically", file=sys.stderr)
+            raise
+        extra = {"approvals": approvals_used} if emergency is None else {"emergency": True}
+        record(journal, "promote.done", who, release_id, env, ok=True, **extra, **facts)
+        return float(facts["seconds"])
+
+
+def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> tuple[str, float]:
+    if env not in policy.path:
+        raise BadInput(env, "is not on the promotion path", f"Roll back one of {', '.join(policy.path)}")
+    state = store.state_dir(root)
+    journal = FileLedger(state)
+    with locks.held(state, env, who, "rollback"):
+        entries = journal.entries()
+        current = rules.deployed(entries, env)
+        target_id = to or rules.previous_good(entries, env, current)
+        if target_id is None:
+            raise Refused(
+                f"rollback {env}", "there is no earlier good release there", "Promote a release instead"
+            )
+        if target_id not in rules.history(entries, env):
+            raise Refused(
+                f"rollback {env} to {target_id}",
+                f"that release was never healthy in {env}",
+                "Pick one from parity release list",
+            )
+        began = time.monotonic()
+        stored = store.load(state, target_id)
+        previous = store.load(state, current) if current else None
+        try:
+            facts = deploy(
+                cluster(root, policy, env), stored, env, previous, policy.promotion.rollout_timeout
+            )
+        except ApplyFailed as exc:
+            record(
+                journal,
+                "rollback",
+                who,
+                target_id,
+                env,
+                to=target_id,
+                ok=False,
+                error=str(exc),
+                previous=current,
+            )
+            raise
+        record(journal, "rollback", who, target_id, env, to=target_id, ok=True, previous=current, **facts)
+        return target_id, time.monotonic() - began
+
+
+def approve(root: Path, policy: Policy, release_id: str, env: str, who: str) -> datetime:
+    policy.require_env(env)
+    state = store.state_dir(root)
+    journal = FileLedger(state)
+    stored = store.load(state, release_id)
+    expires = rules.expiry(policy, env, now())
+
+    def checked(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        # Under the ledger's lock: two approvals racing from one person cannot both pass.
+        valid = rules.approvals(entries, release_id, env, now())
+        rules.check_approver(policy, env, who, people(root, state, entries, stored, env), valid)
+        details = {"expires": expires.isoformat(), "content": digest(canonical(stored.release.content()))}
+        return {
+            "action": "approve",
+            "actor": who,
+            "time": now().isoformat(),
+            "release": release_id,
+            "env": env,
+            "details": details,
+        }
+
+    journal.append_if(checked)
+    return expires
