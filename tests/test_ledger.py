@@ -109,7 +109,8 @@ def test_appends_from_many_processes_lose_and_duplicate_nothing(tmp_path: Path) 
     script = (
         "import sys; from pathlib import Path; from parity.promotion.journal import FileLedger\n"
         "j = FileLedger(Path(sys.argv[1]))\n"
-        "for i in range(25): j.append({'action': 'approve', 'actor': sys.argv[2] + '-' + str(i), 'time': 't', 'release': 'r'})\n"
+        "for i in range(25):\n"
+        "    j.append({'action': 'approve', 'actor': f'{sys.argv[2]}-{i}', 'time': 't', 'release': 'r'})\n"
     )
     workers = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path), f"w{n}"]) for n in range(20)]
     assert [w.wait(timeout=120) for w in workers] == [0] * 20
@@ -146,7 +147,8 @@ def test_kill_9_in_the_middle_of_appending_leaves_a_ledger_that_verifies(tmp_pat
         "j = FileLedger(Path(sys.argv[1]))\n"
         "i = 0\n"
         "while True:\n"
-        "    j.append({'action': 'approve', 'actor': 'a' * 2000 + str(i), 'time': 't', 'release': 'r'}); i += 1\n"
+        "    j.append({'action': 'approve', 'actor': 'a' * 2000 + str(i), 'time': 't', 'release': 'r'})\n"
+        "    i += 1\n"
     )
     for _ in range(5):
         worker = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])

@@ -272,7 +272,7 @@ def test_two_releases_go_to_prod_and_rollback_restores_the_first_exactly(
 
 
 def test_refusals_exit_3_with_one_line(flow: Parity, clusters: Path) -> None:
-    _git(flow.repo, "commit", "-q", "--allow-empty", "-m", "R3", who="Bob <bob@finsight.io>")
+    _git(flow.repo, "commit", "-q", "--allow-empty", "-m", "R3")  # by Alice, an approver too
     r3 = flow.create()
     flow.refused("promote", r3, "--to", "prod", says="has not been promoted to staging")
     flow("promote", r3, "--to", "dev")

@@ -15,9 +15,11 @@ from parity.errors import BadInput
 from parity.ledger import canonical
 
 ID_PATTERN = re.compile(r"^r-[0-9a-f]{16}$")
-# Added to every applied object: what the environment's prune may delete is what parity applied.
+# Added to every applied object: what an environment's prune may delete is what parity applied
+# there (two environments may share a cluster).
 MANAGED_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_VALUE = "parity"
+ENV_LABEL = "parity.finsight.io/environment"
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,8 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def labelled(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """The resource as promotion applies it: parity's managed-by label added."""
+def labelled(resource: Mapping[str, Any], env: str) -> dict[str, Any]:
+    """The resource as promotion applies it to `env`: parity's labels added."""
     metadata = dict(resource.get("metadata") or {})
-    metadata["labels"] = {**(metadata.get("labels") or {}), MANAGED_LABEL: MANAGED_VALUE}
+    metadata["labels"] = {**(metadata.get("labels") or {}), MANAGED_LABEL: MANAGED_VALUE, ENV_LABEL: env}
     return {**resource, "metadata": metadata}

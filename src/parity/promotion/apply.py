@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from parity.errors import BadInput, ParityError
-from parity.release import MANAGED_LABEL, MANAGED_VALUE
+from parity.release import ENV_LABEL, MANAGED_LABEL, MANAGED_VALUE
 
-SELECTOR = f"{MANAGED_LABEL}={MANAGED_VALUE}"
 WORKLOADS = "deployments.apps,statefulsets.apps,daemonsets.apps"
 
 
@@ -71,6 +70,7 @@ class Cluster:
         self.base = [kubectl, f"--context={context}", "--request-timeout=60s"]
         self.context = context
         self.env = env
+        self.selector = f"{MANAGED_LABEL}={MANAGED_VALUE},{ENV_LABEL}={env}"
 
     def run(self, *args: str, input: str | None = None, timeout: float = 300) -> str:
         try:
@@ -134,7 +134,7 @@ class Cluster:
         names = ",".join(sorted({resource_name(g, k) for g, k in kinds}))
         if not names:
             return []
-        out = self.run("get", names, "-A", "-l", SELECTOR, "-o", "json", "--ignore-not-found")
+        out = self.run("get", names, "-A", "-l", self.selector, "-o", "json", "--ignore-not-found")
         return list(json.loads(out).get("items", [])) if out.strip() else []
 
     def prune(
@@ -153,7 +153,7 @@ class Cluster:
     def wait_healthy(self, timeout: float, say: Any = None) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            out = self.run("get", WORKLOADS, "-A", "-l", SELECTOR, "-o", "json")
+            out = self.run("get", WORKLOADS, "-A", "-l", self.selector, "-o", "json")
             waiting = {
                 f"{w['kind']}/{w['metadata']['name']}": why
                 for w in json.loads(out).get("items", [])

@@ -92,14 +92,22 @@ def deploy(
     began = time.monotonic()
     documents = stored.documents(env)
     target.apply(documents)
+    applied = time.monotonic()
     pruned = target.prune(documents, previous.documents(env) if previous else [])
+    swept = time.monotonic()
     target.wait_healthy(timeout)
+    done = time.monotonic()
     return {
         "context": target.context,
         "manifest": stored.release.renderings[env],
         "objects": len(documents),
         "pruned": len(pruned),
-        "seconds": round(time.monotonic() - began, 2),
+        "seconds": round(done - began, 2),
+        "phases": {
+            "apply": round(applied - began, 2),
+            "prune": round(swept - applied, 2),
+            "rollout": round(done - swept, 2),
+        },
     }
 
 

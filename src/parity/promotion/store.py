@@ -109,7 +109,7 @@ def build(root: Path, policy: Policy, evidence: list[Path]) -> tuple[Release, di
     manifests = {}
     for env in policy.path:
         _, documents = kustomize.build(root, env)
-        manifests[env] = "---\n".join(dump(labelled(d)) for d in documents if isinstance(d, dict))
+        manifests[env] = "---\n".join(dump(labelled(d, env)) for d in documents if isinstance(d, dict))
     locks = {name: digest((root / name).read_bytes()) for name in LOCK_FILES if (root / name).is_file()}
     release = Release(
         sha,
