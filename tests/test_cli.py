@@ -27,6 +27,11 @@ def test_help_lists_only_built_commands(capsys: pytest.CaptureFixture[str]) -> N
         "up",
         "down",
         "status",
+        "release",
+        "approve",
+        "promote",
+        "rollback",
+        "audit",
     }
 
 
@@ -59,3 +64,21 @@ def test_internal_error_is_one_line_exit_70_and_traceback_only_with_v(
 def test_unknown_tool_name_is_exit_2(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["doctor", "--repo", str(repo_root), "kustomise"]) == 2
     assert "kustomise: not in lock/tools.lock.toml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["release", "show", "latest"], "latest: is not a release id"),
+        (["promote", "r-0000000000000000", "--to", "qa"], "qa: unknown environment"),
+        (["rollback", "prod", "--to", "v2"], "v2: is not a release id"),
+        (["release", "show", "r-0000000000000000"], "release r-0000000000000000"),
+    ],
+)
+def test_release_commands_reject_bad_input_in_one_line_exit_2(
+    argv: list[str], says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PARITY_STATE", str(tmp_path))
+    assert cli.main([*argv, "--repo", str(Path(__file__).parent.parent)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0], err

@@ -108,3 +108,30 @@ def test_allowed_path_mutations_never_violate(
     differences = diff(normalise(dev_resources, "dev"), normalise(mutated, "mutated"))
     violations, _ = classify("dev->mutated", differences, parsed)
     assert violations == []
+
+
+def test_promotion_settings_parse_with_their_defaults(repo_root: Path) -> None:
+    parsed = policy_module.parse((repo_root / "parity.toml").read_text())
+    assert parsed.promotion.gates == ("dags", "schema", "quality")
+    assert parsed.promotion.contexts["prod"] == "finsight-prod"
+    assert parsed.soak["prod"].total_seconds() == 1800
+    assert parsed.approvals["prod"].expires.total_seconds() == 86400
+    assert len(parsed.approvals["prod"].approvers) == 4
+    bare = policy_module.parse(MINIMAL)
+    assert bare.approvals["prod"].required == 2  # the last environment needs two unless told otherwise
+    assert bare.promotion.gates == () and bare.promotion.rollout_timeout == 600
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ('gates = ["lint"]\n', "names unknown gate"),
+        ('[promotion.soak]\ndev = "1h"\n', "promotion.soak.dev"),
+        ('[promotion.soak]\nprod = "an hour"\n', "promotion.soak.prod"),
+        ('[promotion.contexts]\nqa = "x"\n', "promotion.contexts"),
+        ('[approvals.prod]\nexpires_after = "soon"\n', "approvals.prod.expires_after"),
+    ],
+)
+def test_bad_promotion_settings_are_bad_input(extra: str, says: str) -> None:
+    with pytest.raises(BadInput, match=says):
+        policy_module.parse(MINIMAL + extra)
