@@ -89,7 +89,7 @@ def dispatch(root: Path, policy: Policy, args: argparse.Namespace) -> int:
         policy.require_env(args.env)
         return promote.rollback(root, policy, args.env, args.to, args.actor, args.format)
     if args.audit_command == "verify":
-        return audit.verify(root, args.format)
+        return audit.verify(root, policy, args.format)
     if args.audit_command == "export":
-        return audit.export(root, args.format)
+        return audit.export(root, policy, args.format)
     return audit.pending(root, policy, args.format)

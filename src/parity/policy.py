@@ -73,6 +73,7 @@ class Promotion:
     soak: Mapping[str, timedelta] = field(default_factory=dict)  # env -> time in the previous env first
     contexts: Mapping[str, str] = field(default_factory=dict)  # env -> kubeconfig context
     rollout_timeout: float = 600.0
+    ledger_url: str = ""  # s3://BUCKET/PREFIX for the Object Lock ledger; empty: .parity/ledger.jsonl
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ def parse(text: str) -> Policy:
     if len(path) < 2 or len(set(path)) != len(path):
         raise data.error("promotion.path", "must list two or more distinct environments")
     promotion = _promotion(data.table("promotion"), path)
+    ledger_url = data.table("ledger", {}).string("url", "")
+    if ledger_url and not ledger_url.startswith("s3://"):
+        raise data.error("ledger.url", "must be an s3://BUCKET/PREFIX address (or absent: the local file)")
+    promotion = replace(promotion, ledger_url=ledger_url)
     mirrors: dict[str, str] = {}
     values_from: dict[str, str] = {}
     for env, table in data.tables("environments", {}).items():

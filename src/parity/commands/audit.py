@@ -7,19 +7,18 @@ import json
 import sys
 from pathlib import Path
 
-from parity import ledger
 from parity.errors import FINDINGS, OK
 from parity.output import emit_json
 from parity.policy import Policy
-from parity.promotion import rules, store
-from parity.promotion.journal import FileLedger
+from parity.promotion import rules
+from parity.promotion.ledgers import open_ledger
 
 COLUMNS = ("seq", "time", "action", "actor", "release", "env", "approvals", "evidence", "details", "hash")
 
 
-def verify(root: Path, output_format: str) -> int:
-    journal = FileLedger(store.state_dir(root))
-    verdict = ledger.verify(journal.lines(), journal.head())
+def verify(root: Path, policy: Policy, output_format: str) -> int:
+    journal = open_ledger(root, policy)
+    verdict = journal.verdict()
     if output_format == "json":
         emit_json(
             {
@@ -54,9 +53,9 @@ def _row(entry: dict[str, object]) -> dict[str, str]:
     }
 
 
-def export(root: Path, output_format: str) -> int:
-    journal = FileLedger(store.state_dir(root))
-    verdict = ledger.verify(journal.lines(), journal.head())
+def export(root: Path, policy: Policy, output_format: str) -> int:
+    journal = open_ledger(root, policy)
+    verdict = journal.verdict()
     if not verdict.ok:
         print(
             f"parity: {journal.path}: entry {verdict.bad} {verdict.problem}; "
@@ -74,7 +73,7 @@ def export(root: Path, output_format: str) -> int:
 
 
 def pending(root: Path, policy: Policy, output_format: str) -> int:
-    open_ = rules.pending(policy, FileLedger(store.state_dir(root)).entries())
+    open_ = rules.pending(policy, open_ledger(root, policy).entries())
     if output_format == "json":
         emit_json({"pending": open_})
         return OK

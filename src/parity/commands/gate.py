@@ -31,7 +31,9 @@ def run(
     outcome = runner.run(root, policy, gate, target, against, written)
     document = outcome.document()
     if release is not None and outcome.exit_code in (0, 1):  # it ran: a pass or findings
-        ledgered.record_gate(root, release, gate, target, written, runner.GATES if gate == "all" else (gate,))
+        ledgered.record_gate(
+            root, policy, release, gate, target, written, runner.GATES if gate == "all" else (gate,)
+        )
     for error in outcome.errors:  # a gate that could not run says why, one line on stderr
         print(f"parity: {error}", file=sys.stderr)
     if output_format == "json":

@@ -10,7 +10,7 @@ from parity.errors import OK
 from parity.output import emit_json
 from parity.policy import Policy
 from parity.promotion import flow, rules, store
-from parity.promotion.journal import FileLedger
+from parity.promotion.ledgers import open_ledger
 
 
 def create(root: Path, policy: Policy, evidence: list[Path], who: str | None, output_format: str) -> int:
@@ -18,7 +18,7 @@ def create(root: Path, policy: Policy, evidence: list[Path], who: str | None, ou
     release, manifests = store.build(root, policy, evidence)
     if store.save(state, release, manifests):
         flow.record(
-            FileLedger(state),
+            open_ledger(root, policy),
             "release.create",
             flow.actor(who, root),
             release.id,
@@ -50,7 +50,7 @@ def _status(entries: list[dict[str, object]], release_id: str, envs: tuple[str, 
 def show(root: Path, policy: Policy, release_id: str, output_format: str) -> int:
     state = store.state_dir(root)
     stored = store.load(state, release_id)
-    entries = FileLedger(state).entries()
+    entries = open_ledger(root, policy).entries()
     history = [e for e in entries if e["release"] == release_id]
     document = {
         "id": release_id,
@@ -75,7 +75,7 @@ def show(root: Path, policy: Policy, release_id: str, output_format: str) -> int
 
 def list_(root: Path, policy: Policy, output_format: str) -> int:
     state = store.state_dir(root)
-    entries = FileLedger(state).entries()
+    entries = open_ledger(root, policy).entries()
     created = {e["release"]: e for e in entries if e["action"] == "release.create"}
     rows = []
     for release_id in store.ids(state):

@@ -20,7 +20,7 @@ from parity.ledger import canonical
 from parity.policy import Policy
 from parity.promotion import locks, rules, store
 from parity.promotion.apply import ApplyFailed, Cluster
-from parity.promotion.journal import FileLedger
+from parity.promotion.ledgers import Ledger, open_ledger
 from parity.release import digest
 
 ACTOR_VARIABLE = "PARITY_ACTOR"
@@ -42,9 +42,9 @@ def actor(given: str | None, root: Path) -> str:
 
 
 def record(
-    journal: FileLedger, action: str, who: str, release: str, env: str | None = None, **details: Any
+    journal: Ledger, action: str, who: str, release: str, env: str | None = None, **details: Any
 ) -> dict[str, Any]:
-    return journal.append(
+    entry: dict[str, Any] = journal.append(
         {
             "action": action,
             "actor": who,
@@ -54,6 +54,7 @@ def record(
             "details": details,
         }
     )
+    return entry
 
 
 def people(
@@ -115,7 +116,7 @@ def promote(root: Path, policy: Policy, release_id: str, env: str, who: str, eme
     if env not in policy.path:
         raise BadInput(env, "is not on the promotion path", f"Promote to one of {', '.join(policy.path)}")
     state = store.state_dir(root)
-    journal = FileLedger(state)
+    journal = open_ledger(root, policy)
     stored = store.load(state, release_id)
     with locks.held(state, env, who, f"promote {release_id}"):
         entries = journal.entries()
@@ -160,7 +161,7 @@ def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> 
     if env not in policy.path:
         raise BadInput(env, "is not on the promotion path", f"Roll back one of {', '.join(policy.path)}")
     state = store.state_dir(root)
-    journal = FileLedger(state)
+    journal = open_ledger(root, policy)
     with locks.held(state, env, who, "rollback"):
         entries = journal.entries()
         current = rules.deployed(entries, env)
@@ -202,7 +203,7 @@ def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> 
 def approve(root: Path, policy: Policy, release_id: str, env: str, who: str) -> datetime:
     policy.require_env(env)
     state = store.state_dir(root)
-    journal = FileLedger(state)
+    journal = open_ledger(root, policy)
     stored = store.load(state, release_id)
     expires = rules.expiry(policy, env, now())
 

@@ -67,6 +67,9 @@ class FileLedger:
                 str(self.head_path), "is not a ledger head record", "Restore it from the ledger's backup"
             ) from None
 
+    def verdict(self) -> ledger.Verdict:
+        return ledger.verify(self.lines(), self.head())
+
     def entries(self) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in self.lines()]
 

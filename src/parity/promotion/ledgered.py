@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parity.errors import BadInput
+from parity.policy import Policy
 from parity.promotion import flow, store
-from parity.promotion.journal import FileLedger
+from parity.promotion.ledgers import open_ledger
 from parity.release import digest, require_id
 
 
@@ -25,12 +26,12 @@ def check_release(root: Path, release_id: str) -> None:
 
 
 def record_gate(
-    root: Path, release_id: str, gate: str, env: str, evidence: Path, gates: Sequence[str]
+    root: Path, policy: Policy, release_id: str, gate: str, env: str, evidence: Path, gates: Sequence[str]
 ) -> None:
     text = evidence.read_text()
     ok = bool(json.loads(text).get("ok"))
     flow.record(
-        FileLedger(store.state_dir(root)),
+        open_ledger(root, policy),
         f"gate.{gate}",
         flow.actor(None, root),
         release_id,
