@@ -76,7 +76,11 @@ def test_unknown_tool_name_is_exit_2(repo_root: Path, capsys: pytest.CaptureFixt
     ],
 )
 def test_release_commands_reject_bad_input_in_one_line_exit_2(
-    argv: list[str], says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    says: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PARITY_STATE", str(tmp_path))
     assert cli.main([*argv, "--repo", str(Path(__file__).parent.parent)]) == 2
