@@ -23,6 +23,25 @@ from parity.cluster.plan import (
 )
 
 
+def scheduler(bin_: Path, pki: Path, port: Port) -> Component:
+    """kube-scheduler with its kubeconfig under `pki`, serving health on `port`."""
+    return Component(
+        "kube-scheduler",
+        (
+            str(bin_ / "kube-scheduler"),
+            f"--kubeconfig={pki / 'scheduler.kubeconfig'}",
+            f"--authentication-kubeconfig={pki / 'scheduler.kubeconfig'}",
+            f"--authorization-kubeconfig={pki / 'scheduler.kubeconfig'}",
+            f"--bind-address={port.host}",
+            f"--secure-port={port.port}",
+            "--leader-elect=false",
+            "--profiling=false",
+        ),
+        ports=(port,),
+        ready=f"https://{port}/healthz",
+    )
+
+
 def core_components(layout: Layout, devenv: Path) -> list[Component]:
     """The cluster's processes in start order (each needs the ones before it)."""
     bin_ = devenv / "bin"
@@ -104,21 +123,7 @@ def core_components(layout: Layout, devenv: Path) -> list[Component]:
             ports=(Port("127.0.0.1", 10257),),
             ready="https://127.0.0.1:10257/healthz",
         ),
-        Component(
-            "kube-scheduler",
-            (
-                str(bin_ / "kube-scheduler"),
-                f"--kubeconfig={pki / 'scheduler.kubeconfig'}",
-                f"--authentication-kubeconfig={pki / 'scheduler.kubeconfig'}",
-                f"--authorization-kubeconfig={pki / 'scheduler.kubeconfig'}",
-                "--bind-address=127.0.0.1",
-                "--secure-port=10259",
-                "--leader-elect=false",
-                "--profiling=false",
-            ),
-            ports=(Port("127.0.0.1", 10259),),
-            ready="https://127.0.0.1:10259/healthz",
-        ),
+        scheduler(bin_, pki, Port("127.0.0.1", 10259)),
         Component(
             "kubelet",
             (

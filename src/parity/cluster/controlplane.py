@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.cluster import configs, host, processes
+from parity.cluster.components import scheduler
 from parity.cluster.contents import crd_manifests
 from parity.cluster.kube import Kube
 from parity.cluster.plan import Component, Layout, Port
@@ -134,21 +135,7 @@ def components(cp: ControlPlane, devenv: Path, stage_files: list[Path] | None = 
             ports=(kcm,),
             ready=f"https://{kcm}/healthz",
         ),
-        Component(
-            "kube-scheduler",
-            (
-                str(bin_ / "kube-scheduler"),
-                f"--kubeconfig={pki / 'scheduler.kubeconfig'}",
-                f"--authentication-kubeconfig={pki / 'scheduler.kubeconfig'}",
-                f"--authorization-kubeconfig={pki / 'scheduler.kubeconfig'}",
-                f"--bind-address={sched.host}",
-                f"--secure-port={sched.port}",
-                "--leader-elect=false",
-                "--profiling=false",
-            ),
-            ports=(sched,),
-            ready=f"https://{sched}/healthz",
-        ),
+        scheduler(bin_, pki, sched),
         Component(
             "kwok",
             (

@@ -63,6 +63,8 @@ def people(
     """Everyone who wrote or committed a change the release brings to `env` (the commits since the
     release deployed there; the whole history if none is), and whoever created the release."""
     since = rules.deployed(entries, env)
+    if since == stored.release.id:  # approving after the fact (an emergency): what it replaced
+        since = rules.previous_good(entries, env, since)
     base = store.load(state, since).release.git_sha if since else None
     span = (
         f"{base}..{stored.release.git_sha}"
@@ -138,23 +140,35 @@ def promote(root: Path, policy: Policy, release_id: str, env: str, who: str, eme
         except ApplyFailed as exc:
             record(journal, "promote.failed", who, release_id, env, error=str(exc))
             if previous is not None:
-                back = deploy(target, previous, env, stored, policy.promotion.rollout_timeout)
-                record(
-                    journal,
-                    "rollback",
-                    who,
-                    previous.release.id,
-                    env,
-                    to=previous.release.id,
-                    automatic=True,
-                    ok=True,
-                    **back,
+                _roll_back_after(
+                    journal, target, previous, stored, env, who, policy.promotion.rollout_timeout
                 )
-                print(f"parity: rolled {env} back to {previous.release.id} automatically", file=sys.stderr)
             raise
         extra = {"approvals": approvals_used} if emergency is None else {"emergency": True}
         record(journal, "promote.done", who, release_id, env, ok=True, **extra, **facts)
         return float(facts["seconds"])
+
+
+def _roll_back_after(
+    journal: Ledger,
+    target: Cluster,
+    previous: store.Stored,
+    failed: store.Stored,
+    env: str,
+    who: str,
+    timeout: float,
+) -> None:
+    """After a failed promotion: the last good release again, by the same path, and recorded
+    either way (a failed rollback leaves the environment for a person to look at)."""
+    back_to = previous.release.id
+    try:
+        facts = deploy(target, previous, env, failed, timeout)
+    except ApplyFailed as exc:
+        record(journal, "rollback", who, back_to, env, to=back_to, automatic=True, ok=False, error=str(exc))
+        print(f"parity: {env}: the automatic rollback to {back_to} failed too: {exc}", file=sys.stderr)
+        return
+    record(journal, "rollback", who, back_to, env, to=back_to, automatic=True, ok=True, **facts)
+    print(f"parity: rolled {env} back to {back_to} automatically", file=sys.stderr)
 
 
 def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> tuple[str, float]:
