@@ -48,13 +48,13 @@ def _git(repo: Path, *args: str, who: str = "Alice <alice@finsight.io>") -> None
     )
 
 
-def _policy(text: str, gates: str, expires: str, approvers: list[str]) -> str:
+def _policy(text: str, gates: str, expires: str, approvers: list[str], timeout: int = 180) -> str:
     """The repository's parity.toml with the test's contexts, gates, approvers and expiry."""
     start = text.index("[promotion]")
     end = text.index("# Environments that are not on the promotion path", start)
     promotion = (
         f'[promotion]\npath = ["dev", "staging", "prod"]\ngates = {gates}\n'
-        f"rollout_timeout_seconds = 180\n{POLICY}\n"
+        f"rollout_timeout_seconds = {timeout}\n{POLICY}\n"
     )
     text = text[:start] + promotion + text[end:]
     text = text[: text.index("[approvals.prod]")]
@@ -98,7 +98,11 @@ def clusters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _copy_repo(
-    target: Path, gates: str = "[]", expires: str = "24h", approvers: list[str] = APPROVERS
+    target: Path,
+    gates: str = "[]",
+    expires: str = "24h",
+    approvers: list[str] = APPROVERS,
+    timeout: int = 180,
 ) -> Path:
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
     for name in tracked.decode().split("\0"):
@@ -106,7 +110,7 @@ def _copy_repo(
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, target / name)
     (target / "parity.toml").write_text(
-        _policy((ROOT / "parity.toml").read_text(), gates, expires, approvers)
+        _policy((ROOT / "parity.toml").read_text(), gates, expires, approvers, timeout)
     )
     _git(target, "init", "-q")
     _git(target, "add", "-A")
@@ -366,3 +370,32 @@ def test_kill_9_during_a_promotion_leaves_a_verifiable_ledger_and_a_free_lock(fl
     assert flow("audit", "verify").returncode == 0
     flow("promote", release, "--to", "dev")
     assert any(e["action"] == "promote.done" and e["release"] == release for e in journal.entries())
+
+
+def test_a_rollout_that_never_becomes_healthy_is_rolled_back_automatically(
+    clusters: Path, tmp_path: Path
+) -> None:
+    parity = Parity(_copy_repo(tmp_path / "repo", timeout=20), clusters)
+    good = parity.create()
+    parity("promote", good, "--to", "dev")
+    consumer = parity.repo / "k8s" / "base" / "deployment-events-consumer.yaml"
+    text = consumer.read_text()
+    consumer.write_text(
+        text.replace(
+            "      serviceAccountName: streaming\n",
+            "      serviceAccountName: streaming\n      nodeSelector:\n        pool: none-such\n",
+            1,
+        )
+    )
+    _git(parity.repo, "commit", "-qam", "pin the consumer to a pool no node has", who="Bob <bob@finsight.io>")
+    bad = parity.create()
+    failed = parity("promote", bad, "--to", "dev", code=1)
+    assert f"rolled dev back to {good} automatically" in failed.stderr
+    assert "not healthy after 20s" in failed.stderr
+    actions = [(e["action"], e["release"]) for e in FileLedger(parity.repo / ".parity").entries()][-3:]
+    assert actions == [("promote.start", bad), ("promote.failed", bad), ("rollback", good)]
+    live = _kubectl(
+        clusters, "dev", "get", "deployment", "events-consumer", "-n", "finsight-dev", "-o", "json"
+    )
+    assert "nodeSelector" not in live["spec"]["template"]["spec"]
+    assert parity("audit", "verify").returncode == 0
