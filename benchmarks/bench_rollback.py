@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.scale import copy_repository
 from parity.cluster import controlplane
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +40,7 @@ def _git(repo: Path, *args: str) -> None:
 
 
 def _repo(target: Path) -> Path:
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in tracked.decode().split("\0"):
-        if name and (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
+    copy_repository(target)
     policy = (
         (target / "parity.toml").read_text().replace('gates = ["dags", "schema", "quality"]', "gates = []")
     )

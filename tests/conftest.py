@@ -47,19 +47,19 @@ def chdir_tmp(tmp_path: Path) -> Iterator[Path]:
         os.chdir(previous)
 
 
+def copy_tracked(target: Path) -> Path:
+    """The repository's tracked files copied to `target` (no .devenv)."""
+    from benchmarks.scale import copy_repository
+
+    copy_repository(target)
+    return target
+
+
 @pytest.fixture
 def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the repository's tracked files (no .devenv: the real one is used through
     PARITY_DEVENV), for tests that break something on purpose."""
-    import shutil
-    import subprocess
-
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    target = tmp_path / "repo"
-    for name in tracked.decode().split("\0"):
-        if name and (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
+    target = copy_tracked(tmp_path / "repo")
     monkeypatch.setenv("PARITY_DEVENV", str(DEVENV))
     return target
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import yaml
 from parity.cluster import controlplane
 from parity.promotion import locks
 from parity.promotion.journal import FileLedger
+from tests.conftest import copy_tracked
 
 pytestmark = pytest.mark.integration
 
@@ -104,11 +104,7 @@ def _copy_repo(
     approvers: list[str] = APPROVERS,
     timeout: int = 180,
 ) -> Path:
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in tracked.decode().split("\0"):
-        if name and (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
+    copy_tracked(target)
     (target / "parity.toml").write_text(
         _policy((ROOT / "parity.toml").read_text(), gates, expires, approvers, timeout)
     )

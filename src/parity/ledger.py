@@ -18,19 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 GENESIS = "0" * 64
-ACTIONS = (
-    "release.create",
-    "gate.dags",
-    "gate.schema",
-    "gate.quality",
-    "gate.all",
-    "approve",
-    "promote.start",
-    "promote.done",
-    "promote.failed",
-    "rollback",
-    "emergency",
-)
 
 
 def canonical(value: Any) -> bytes:

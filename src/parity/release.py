@@ -40,8 +40,13 @@ class Release:
         }
 
     @property
+    def digest(self) -> str:
+        """sha256 of the canonical content; the id is its first 16 hex digits."""
+        return hashlib.sha256(canonical(self.content())).hexdigest()
+
+    @property
     def id(self) -> str:
-        return "r-" + hashlib.sha256(canonical(self.content())).hexdigest()[:16]
+        return "r-" + self.digest[:16]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str) -> Release:

@@ -64,19 +64,17 @@ def write_configs(s: Stack) -> None:
         ),
     )
     server = f"https://{p.NODE_IP}:6443"
-    tokens = host.tokens(lay)
-    for file, user in (
-        ("admin", "admin"),
-        ("kubelet", f"system:node:{p.NODE_NAME}"),
-        ("controller-manager", "system:kube-controller-manager"),
-        ("scheduler", "system:kube-scheduler"),
-        ("kube-proxy", "system:kube-proxy"),
-    ):
-        write(
-            lay.pki / f"{file}.kubeconfig",
-            configs.kubeconfig(server, lay.pki / "ca.crt", tokens[user], user),
-            0o600,
-        )
+    host.write_kubeconfigs(
+        lay,
+        server,
+        {
+            "admin": "admin",
+            "kubelet": f"system:node:{p.NODE_NAME}",
+            "controller-manager": "system:kube-controller-manager",
+            "scheduler": "system:kube-scheduler",
+            "kube-proxy": "system:kube-proxy",
+        },
+    )
 
 
 def prepare(s: Stack, component: Component) -> None:

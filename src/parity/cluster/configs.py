@@ -92,17 +92,16 @@ def cni_conflist(layout: Layout) -> str:
     )
 
 
-def kubeconfig(server: str, ca: Path, token: str, user: str) -> str:
+def kubeconfig(server: str, ca: Path, token: str, user: str, name: str = "parity-local") -> str:
+    """One cluster, one user, one context named `name` (the current one)."""
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [
-                {"name": "parity-local", "cluster": {"server": server, "certificate-authority": str(ca)}}
-            ],
+            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority": str(ca)}}],
             "users": [{"name": user, "user": {"token": token}}],
-            "contexts": [{"name": "parity-local", "context": {"cluster": "parity-local", "user": user}}],
-            "current-context": "parity-local",
+            "contexts": [{"name": name, "context": {"cluster": name, "user": user}}],
+            "current-context": name,
         },
         indent=2,
     )

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.cluster import configs, host, processes
+from parity.cluster import host, processes
 from parity.cluster.components import scheduler
 from parity.cluster.contents import crd_manifests
 from parity.cluster.kube import Kube
@@ -151,17 +151,6 @@ def components(cp: ControlPlane, devenv: Path, stage_files: list[Path] | None = 
     ]
 
 
-def _write_kubeconfigs(cp: ControlPlane) -> None:
-    tokens = host.tokens(cp.layout)
-    for file, user in (
-        ("admin.kubeconfig", "admin"),
-        ("controller-manager.kubeconfig", "system:kube-controller-manager"),
-        ("scheduler.kubeconfig", "system:kube-scheduler"),
-    ):
-        text = configs.kubeconfig(cp.server, cp.layout.pki / "ca.crt", tokens[user], user)
-        (cp.layout.pki / file).write_text(text.replace("parity-local", cp.name))
-
-
 def fake_nodes(count: int) -> str:
     nodes = [
         {
@@ -188,8 +177,16 @@ def start(cp: ControlPlane, root: Path, devenv: Path, nodes: int = 4) -> float:
     CRDs and the fake nodes; the seconds it took."""
     began = time.monotonic()
     host.ensure_pki(cp.layout)
-    _write_kubeconfigs(cp)
-    started: list[Component] = []
+    host.write_kubeconfigs(
+        cp.layout,
+        cp.server,
+        {
+            "admin": "admin",
+            "controller-manager": "system:kube-controller-manager",
+            "scheduler": "system:kube-scheduler",
+        },
+        cp.name,
+    )
     try:
         for component in components(cp, devenv, stages(root)):
             for port in component.ports:
@@ -200,7 +197,6 @@ def start(cp: ControlPlane, root: Path, devenv: Path, nodes: int = 4) -> float:
                         "Stop it, or stop the other control plane",
                     )
             pid = processes.start(cp.layout, component)
-            started.append(component)
             processes.wait_ready(cp.layout, component, pid, 90, functools.partial(_ready, component.ready))
         kube = Kube(devenv / "bin" / "kubectl", cp.layout)
         for manifest in crd_manifests(root):

@@ -13,6 +13,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from parity.cluster import configs
 from parity.cluster.plan import (
     API_SERVICE_IP,
     CHAIN_PREFIXES,
@@ -268,3 +269,15 @@ def tokens(layout: Layout) -> dict[str, str]:
         token, user = line.split(",")[:2]
         out[user] = token
     return out
+
+
+def write_kubeconfigs(layout: Layout, server: str, users: dict[str, str], name: str = "parity-local") -> None:
+    """`<file>.kubeconfig` under the PKI for each identity, readable by its owner only (each holds
+    a token), written whole."""
+    known = tokens(layout)
+    for file, user in users.items():
+        path = layout.pki / f"{file}.kubeconfig"
+        partial = path.with_name(path.name + ".tmp")
+        partial.write_text(configs.kubeconfig(server, layout.pki / "ca.crt", known[user], user, name))
+        partial.chmod(0o600)
+        partial.replace(path)

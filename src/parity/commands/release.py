@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ def create(root: Path, policy: Policy, evidence: list[Path], who: str | None, ou
             flow.actor(who, root),
             release.id,
             git_sha=release.git_sha,
-            content=store.digest_of(release),
+            content=release.digest,
             renderings=dict(release.renderings),
             evidence=dict(release.evidence),
         )
@@ -85,9 +84,7 @@ def list_(root: Path, policy: Policy, output_format: str) -> int:
                 "id": release_id,
                 "created": made.get("time", ""),
                 "by": made.get("actor", ""),
-                "git_sha": json.loads((state / "releases" / release_id / "release.json").read_text())[
-                    "git_sha"
-                ],
+                "git_sha": store.record(state, release_id).git_sha,
                 "environments": _status(entries, release_id, policy.path),
             }
         )

@@ -16,12 +16,10 @@ from typing import Any
 
 from parity.devenv import binary
 from parity.errors import BadInput, Refused
-from parity.ledger import canonical
 from parity.policy import Policy
 from parity.promotion import locks, rules, store
 from parity.promotion.apply import ApplyFailed, Cluster
 from parity.promotion.ledgers import Ledger, open_ledger
-from parity.release import digest
 
 ACTOR_VARIABLE = "PARITY_ACTOR"
 
@@ -65,7 +63,7 @@ def people(
     since = rules.deployed(entries, env)
     if since == stored.release.id:  # approving after the fact (an emergency): what it replaced
         since = rules.previous_good(entries, env, since)
-    base = store.load(state, since).release.git_sha if since else None
+    base = store.record(state, since).git_sha if since else None
     span = (
         f"{base}..{stored.release.git_sha}"
         if base and base != stored.release.git_sha
@@ -114,9 +112,13 @@ def deploy(
     }
 
 
-def promote(root: Path, policy: Policy, release_id: str, env: str, who: str, emergency: str | None) -> float:
+def _on_path(policy: Policy, env: str) -> None:
     if env not in policy.path:
-        raise BadInput(env, "is not on the promotion path", f"Promote to one of {', '.join(policy.path)}")
+        raise BadInput(env, "is not on the promotion path", f"Use one of {', '.join(policy.path)}")
+
+
+def promote(root: Path, policy: Policy, release_id: str, env: str, who: str, emergency: str | None) -> float:
+    _on_path(policy, env)
     state = store.state_dir(root)
     journal = open_ledger(root, policy)
     stored = store.load(state, release_id)
@@ -172,8 +174,7 @@ def _roll_back_after(
 
 
 def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> tuple[str, float]:
-    if env not in policy.path:
-        raise BadInput(env, "is not on the promotion path", f"Roll back one of {', '.join(policy.path)}")
+    _on_path(policy, env)
     state = store.state_dir(root)
     journal = open_ledger(root, policy)
     with locks.held(state, env, who, "rollback"):
@@ -215,7 +216,6 @@ def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> 
 
 
 def approve(root: Path, policy: Policy, release_id: str, env: str, who: str) -> datetime:
-    policy.require_env(env)
     state = store.state_dir(root)
     journal = open_ledger(root, policy)
     stored = store.load(state, release_id)
@@ -225,7 +225,7 @@ def approve(root: Path, policy: Policy, release_id: str, env: str, who: str) -> 
         # Under the ledger's lock: two approvals racing from one person cannot both pass.
         valid = rules.approvals(entries, release_id, env, now())
         rules.check_approver(policy, env, who, people(root, state, entries, stored, env), valid)
-        details = {"expires": expires.isoformat(), "content": digest(canonical(stored.release.content()))}
+        details = {"expires": expires.isoformat(), "content": stored.release.digest}
         return {
             "action": "approve",
             "actor": who,

@@ -31,6 +31,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _committed(data: bytes) -> list[bytes]:
+    pieces = data.split(b"\n")
+    return [raw for raw in pieces[:-1] if raw]  # the last piece is empty, or an unfinished line
+
+
 class FileLedger:
     def __init__(self, state: Path) -> None:
         self.path = state / "ledger.jsonl"
@@ -50,11 +55,9 @@ class FileLedger:
     def lines(self) -> list[bytes]:
         """The committed entries' lines (a partial last line, never acknowledged, is left out)."""
         try:
-            data = self.path.read_bytes()
+            return _committed(self.path.read_bytes())
         except FileNotFoundError:
             return []
-        lines = data.split(b"\n")
-        return [raw for raw in lines[:-1] if raw]  # the last piece is empty, or an unfinished line
 
     def head(self) -> Head | None:
         try:
@@ -82,35 +85,41 @@ class FileLedger:
         partial.replace(self.head_path)
         _fsync_dir(self.head_path.parent)
 
-    def _mend(self) -> tuple[int, str]:
+    def _mend(self) -> list[bytes]:
         """Under the lock: drop an unacknowledged partial line, move the head up to an entry a
-        crash left one past it; the tail's (seq, hash)."""
+        crash left one past it; the committed lines (the file read once)."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
-            return 0, GENESIS
+            return []
         if data and not data.endswith(b"\n"):
             with self.path.open("r+b") as out:
                 out.truncate(data.rfind(b"\n") + 1)
                 os.fsync(out.fileno())
-        lines = self.lines()
-        if not lines:
-            return 0, GENESIS
-        last = json.loads(lines[-1])
-        head = self.head()
-        if (head is None and last["seq"] == 1) or (head is not None and head.seq == last["seq"] - 1):
-            self._write_head(Head(last["seq"], last["hash"]))
-        return int(last["seq"]), str(last["hash"])
+        lines = _committed(data)
+        if lines:
+            last = json.loads(lines[-1])
+            head = self.head()
+            if (head is None and last["seq"] == 1) or (head is not None and head.seq == last["seq"] - 1):
+                self._write_head(Head(last["seq"], last["hash"]))
+        return lines
 
     def append(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.append_if(lambda _: body)
+        return self._append(lambda _: body, parse=False)
 
     def append_if(self, make: Callable[[list[dict[str, Any]]], Mapping[str, Any]]) -> dict[str, Any]:
         """Append what `make` returns for the entries so far, under the lock: a check inside
         `make` (which may raise) sees exactly the ledger the entry joins."""
+        return self._append(make, parse=True)
+
+    def _append(
+        self, make: Callable[[list[dict[str, Any]]], Mapping[str, Any]], parse: bool
+    ) -> dict[str, Any]:
         with self._locked():
-            seq, prev = self._mend()
-            entry = ledger.seal(make(self.entries()), seq + 1, prev)
+            lines = self._mend()
+            last: dict[str, Any] = json.loads(lines[-1]) if lines else {"seq": 0, "hash": GENESIS}
+            entries = [json.loads(raw) for raw in lines] if parse else []
+            entry = ledger.seal(make(entries), int(last["seq"]) + 1, str(last["hash"]))
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(fd, ledger.line(entry))

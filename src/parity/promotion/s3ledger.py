@@ -54,24 +54,33 @@ class S3Ledger:
             keys += [item["Key"] for item in page.get("Contents", [])]
         return sorted(keys)
 
+    def _read(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read().rstrip(b"\n"))
+
     def lines(self) -> list[bytes]:
-        return [
-            self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read().rstrip(b"\n")
-            for key in self._keys()
-        ]
+        return [self._read(key) for key in self._keys()]
 
     def entries(self) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in self.lines()]
 
     def append(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.append_if(lambda _: body)
+        return self._append(lambda _: body, parse=False)
 
     def append_if(self, make: Callable[[list[dict[str, Any]]], Mapping[str, Any]]) -> dict[str, Any]:
+        return self._append(make, parse=True)
+
+    def _append(
+        self, make: Callable[[list[dict[str, Any]]], Mapping[str, Any]], parse: bool
+    ) -> dict[str, Any]:
+        """Seal onto the tail and create the next key only if absent. A plain append reads only
+        the last entry; a checked one reads them all, since its check needs them."""
         from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
         for attempt in range(200):
-            entries = self.entries()
-            seq, prev = (entries[-1]["seq"], entries[-1]["hash"]) if entries else (0, GENESIS)
+            keys = self._keys()
+            entries = [json.loads(self._read(key)) for key in keys] if parse else []
+            last = entries[-1] if entries else json.loads(self._read(keys[-1])) if keys else None
+            seq, prev = (int(last["seq"]), str(last["hash"])) if last else (0, GENESIS)
             entry = ledger.seal(make(entries), seq + 1, prev)
             try:
                 self.client.put_object(

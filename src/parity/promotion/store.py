@@ -19,7 +19,6 @@ from typing import Any
 
 from parity import kustomize, loaders
 from parity.errors import BadInput
-from parity.ledger import canonical
 from parity.manifest import dump, parse_documents
 from parity.policy import Policy
 from parity.release import Release, digest, labelled, require_id
@@ -121,10 +120,6 @@ def build(root: Path, policy: Policy, evidence: list[Path]) -> tuple[Release, di
     return release, manifests
 
 
-def digest_of(release: Release) -> str:
-    return digest(canonical(release.content()))
-
-
 def save(state: Path, release: Release, manifests: Mapping[str, str]) -> bool:
     """Store the release whole; False if it was stored already (the same content, the same id)."""
     target = state / "releases" / release.id
@@ -145,11 +140,19 @@ def save(state: Path, release: Release, manifests: Mapping[str, str]) -> bool:
     return True
 
 
+def record(state: Path, release_id: str) -> Release:
+    """The release record alone (its manifests unread): for its facts, not for applying it."""
+    source = f"release {release_id}"
+    path = state / "releases" / require_id(release_id) / "release.json"
+    text = loaders.read_text(path, source, "List the releases with parity release list")
+    return Release.from_dict(loaders.parse_json(text, source), source)
+
+
 def load(state: Path, release_id: str) -> Stored:
+    """The release with its manifests, each checked against the hash the release records."""
     directory = state / "releases" / require_id(release_id)
     source = f"release {release_id}"
-    text = loaders.read_text(directory / "release.json", source, "List the releases with parity release list")
-    release = Release.from_dict(loaders.parse_json(text, source), source)
+    release = record(state, release_id)
     for env, expected in release.renderings.items():
         actual = (
             digest((directory / f"{env}.yaml").read_bytes())
