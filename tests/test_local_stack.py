@@ -24,6 +24,17 @@ import yaml
 from parity import local
 from parity.cluster import host
 from parity.cluster.plan import KAFKA, NAMESPACE, NODE_IP
+from tests.promotion_support import (
+    R2_NOTE,
+    Parity,
+    commit_second_release,
+    contexts,
+    copy_repo,
+    differences,
+    live_objects,
+    planes,
+    release_documents,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVENV = Path(os.environ.get("PARITY_DEVENV", ROOT / ".devenv"))
@@ -440,6 +451,61 @@ def test_up_again_changes_nothing(stack: dict[str, Any]) -> None:
     done = parity("up")
     assert done.returncode == 0, done.stderr
     assert " started (" not in done.stderr  # every component was already running
+
+
+def test_a_release_runs_dev_on_this_cluster_then_staging_and_prod_and_rolls_back(
+    stack: dict[str, Any], tmp_path: Path
+) -> None:
+    """The release path with dev on this cluster: `--stand-in` applies each release's `local`
+    rendering here (parity.toml's promotion.stand_ins.dev), while staging and prod are API servers
+    of their own whose nodes kwok plays, so prod rolls out at full size."""
+    config = ROOT / ".parity/local/pki/admin.kubeconfig"
+    stand_in = (
+        f'[promotion.stand_ins.dev]\nrendering = "local"\ncontext = "parity-local"\nkubeconfig = "{config}"\n'
+    )
+    environments = {"staging": "finsight-staging", "prod": "finsight-prod"}
+    with planes(tmp_path / "planes", {"staging": 5, "prod": 6}) as kubeconfig:
+        repo = copy_repo(tmp_path / "repo", contexts(environments) + stand_in, timeout=600)
+        flow = Parity(repo, kubeconfig)
+        r1 = flow.create()
+        flow.approve_and_promote(r1, "--stand-in")
+        commit_second_release(repo)
+        r2 = flow.create()
+        flow.approve_and_promote(r2, "--stand-in")
+        here = live_objects(config, "parity-local", "dev", release_documents(repo, r2, "local"))
+        assert differences(here, release_documents(repo, r2, "local")) == []
+        selector = "app.kubernetes.io/component=events-consumer"
+        pods = kubectl("get", "pods", "-n", NAMESPACE, "-l", selector, "-o", "json")["items"]
+        running = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        assert {p["metadata"].get("annotations", {}).get(R2_NOTE) for p in running} == {"r2"}  # rolled out
+
+        done = flow("rollback", "dev", "--stand-in")
+        assert done.stdout.startswith(f"rolled dev back to {r1} in "), done.stdout
+        flow("rollback", "prod")
+        targets = [(config, "parity-local", "dev", "local"), (kubeconfig, "finsight-prod", "prod", "prod")]
+        for path, context, env, rendering in targets:
+            wanted = release_documents(repo, r1, rendering)
+            deadline = time.monotonic() + 60
+            while True:  # the pruned ConfigMap goes in the background
+                live = live_objects(path, context, env, release_documents(repo, r2, rendering))
+                if len(live) == len(wanted) or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            assert len(live) == len(wanted), (
+                env,
+                sorted(
+                    set(live)
+                    - {(d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in wanted}
+                ),
+            )
+            assert differences(live, wanted) == [], env
+            for (kind, _, _), found in live.items():
+                if kind in ("Deployment", "Job"):
+                    assert R2_NOTE not in found["spec"]["template"]["metadata"].get("annotations", {})
+        entries = [json.loads(line) for line in (repo / ".parity/ledger.jsonl").read_text().splitlines()]
+        dev = [e["details"] for e in entries if e["action"] == "promote.done" and e["env"] == "dev"]
+        assert [(d["context"], d["rendering"]) for d in dev] == [("parity-local", "local")] * 2
+        assert flow("audit", "verify").returncode == 0
 
 
 def test_down_leaves_nothing_behind(stack: dict[str, Any], before: dict[str, Any]) -> None:

@@ -120,6 +120,9 @@ def test_promotion_settings_parse_with_their_defaults(repo_root: Path) -> None:
     bare = policy_module.parse(MINIMAL)
     assert bare.approvals["prod"].required == 2  # the last environment needs two unless told otherwise
     assert bare.promotion.gates == () and bare.promotion.rollout_timeout == 600
+    dev = parsed.promotion.stand_ins["dev"]  # the local stack may run dev
+    assert (dev.rendering, dev.context) == ("local", "parity-local")
+    assert dev.kubeconfig == ".parity/local/pki/admin.kubeconfig"
 
 
 @pytest.mark.parametrize(
@@ -130,6 +133,17 @@ def test_promotion_settings_parse_with_their_defaults(repo_root: Path) -> None:
         ('[promotion.soak]\nprod = "an hour"\n', "promotion.soak.prod"),
         ('[promotion.contexts]\nqa = "x"\n', "promotion.contexts"),
         ('[approvals.prod]\nexpires_after = "soon"\n', "approvals.prod.expires_after"),
+        ('[promotion.stand_ins.qa]\nrendering = "local"\ncontext = "x"\n', "promotion.stand_ins.qa"),
+        (
+            '[promotion.stand_ins.dev]\nrendering = "prod"\ncontext = "x"\n',
+            "must name an environment that mirrors dev",
+        ),
+        ('[promotion.stand_ins.dev]\nrendering = "local"\n', "context"),
+        (
+            '[promotion.stand_ins.prod]\nrendering = "local"\ncontext = "x"\n'
+            '[environments.local]\nmirrors = "prod"\n',
+            "cannot stand in for an environment that needs approvals",
+        ),
     ],
 )
 def test_bad_promotion_settings_are_bad_input(extra: str, says: str) -> None:

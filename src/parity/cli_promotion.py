@@ -46,12 +46,15 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
         "--emergency", action="store_true", help="skip approvals; opens a retro-approval obligation"
     )
     promote.add_argument("--reason", help="why (required with --emergency)")
+    stand_in = "apply to the environment's stand-in (promotion.stand_ins: the local stack) instead"
+    promote.add_argument("--stand-in", action="store_true", help=stand_in)
     format_option(promote)
 
     rollback = commands.add_parser("rollback", parents=[common], help="re-apply the previous good release")
     rollback.add_argument("env")
     rollback.add_argument("--to", metavar="ID", help="this release instead of the previous good one")
     rollback.add_argument("--as", dest="actor", metavar="USER")
+    rollback.add_argument("--stand-in", action="store_true", help=stand_in)
     format_option(rollback)
 
     audit = commands.add_parser("audit", parents=[common], help="verify and export the ledger")
@@ -83,11 +86,19 @@ def dispatch(root: Path, policy: Policy, args: argparse.Namespace) -> int:
     if args.command == "promote":
         policy.require_env(args.to)
         return promote.promote(
-            root, policy, args.id, args.to, args.actor, args.emergency, args.reason, args.format
+            root,
+            policy,
+            args.id,
+            args.to,
+            args.actor,
+            args.emergency,
+            args.reason,
+            args.format,
+            args.stand_in,
         )
     if args.command == "rollback":
         policy.require_env(args.env)
-        return promote.rollback(root, policy, args.env, args.to, args.actor, args.format)
+        return promote.rollback(root, policy, args.env, args.to, args.actor, args.format, args.stand_in)
     if args.audit_command == "verify":
         return audit.verify(root, policy, args.format)
     if args.audit_command == "export":

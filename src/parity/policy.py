@@ -74,6 +74,17 @@ class Promotion:
     contexts: Mapping[str, str] = field(default_factory=dict)  # env -> kubeconfig context
     rollout_timeout: float = 600.0
     ledger_url: str = ""  # s3://BUCKET/PREFIX for the Object Lock ledger; empty: .parity/ledger.jsonl
+    stand_ins: Mapping[str, StandIn] = field(default_factory=dict)  # env -> what may run it elsewhere
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """An environment's place taken on another cluster (`promote --stand-in`): the rendering of an
+    environment that mirrors it (dev plus the stand-ins) on that cluster's context."""
+
+    rendering: str
+    context: str
+    kubeconfig: str = ""  # relative to the repository (the local stack's own); empty: $KUBECONFIG
 
 
 @dataclass(frozen=True)
@@ -201,6 +212,15 @@ def parse(text: str) -> Policy:
     dag_gate = DagGate(
         float(budget), frozenset(dags.strings("pools", [])), frozenset(dags.strings("connections", []))
     )
+    for env, stand_in in promotion.stand_ins.items():
+        if mirrors.get(stand_in.rendering) != env:
+            raise data.error(
+                f"promotion.stand_ins.{env}.rendering", f"must name an environment that mirrors {env}"
+            )
+        if approvals.get(env, Approvals(0, False)).required:
+            raise data.error(
+                f"promotion.stand_ins.{env}", "cannot stand in for an environment that needs approvals"
+            )
     unknown = {e for r in rules for e in r.environments} - {*path, *mirrors}
     if unknown:
         raise data.error(
@@ -240,4 +260,11 @@ def _promotion(table: loaders.Fields, path: list[str]) -> Promotion:
     timeout = table.get("rollout_timeout_seconds", (int, float), 600)
     if timeout <= 0:
         raise table.error("promotion.rollout_timeout_seconds", "must be more than 0")
-    return Promotion(tuple(gates), soak, contexts, float(timeout))
+    stand_ins = {}
+    for env, entry in table.tables("stand_ins", {}).items():
+        if env not in path:
+            raise entry.error(f"promotion.stand_ins.{env}", "must name an environment on the promotion path")
+        stand_ins[env] = StandIn(
+            entry.string("rendering"), entry.string("context"), entry.string("kubeconfig", "")
+        )
+    return Promotion(tuple(gates), soak, contexts, float(timeout), stand_ins=stand_ins)

@@ -33,17 +33,21 @@ def promote(
     emergency: bool,
     reason: str | None,
     output_format: str,
+    stand_in: bool = False,
 ) -> int:
     if emergency and not (reason and reason.strip()):
         raise BadInput("--emergency", "needs --reason", "Say why approvals are skipped: --reason TEXT")
     if reason and not emergency:
         raise BadInput("--reason", "only goes with --emergency", "Drop --reason, or add --emergency")
     actor = flow.actor(who, root)
-    seconds = flow.promote(root, policy, require_id(release_id), env, actor, reason if emergency else None)
+    seconds = flow.promote(
+        root, policy, require_id(release_id), env, actor, reason if emergency else None, stand_in
+    )
+    where = f"{env} (its stand-in, {policy.promotion.stand_ins[env].rendering})" if stand_in else env
     if output_format == "json":
-        emit_json({"id": release_id, "env": env, "seconds": round(seconds, 2)})
+        emit_json({"id": release_id, "env": env, "stand_in": stand_in, "seconds": round(seconds, 2)})
     else:
-        print(f"promoted {release_id} to {env} in {seconds:.1f}s")
+        print(f"promoted {release_id} to {where} in {seconds:.1f}s")
     if emergency:
         print(
             f"parity: {env}: emergency change recorded; it needs retro-approval (parity audit pending)",
@@ -53,9 +57,17 @@ def promote(
 
 
 def rollback(
-    root: Path, policy: Policy, env: str, to: str | None, who: str | None, output_format: str
+    root: Path,
+    policy: Policy,
+    env: str,
+    to: str | None,
+    who: str | None,
+    output_format: str,
+    stand_in: bool = False,
 ) -> int:
-    target, seconds = flow.rollback(root, policy, env, require_id(to) if to else None, flow.actor(who, root))
+    target, seconds = flow.rollback(
+        root, policy, env, require_id(to) if to else None, flow.actor(who, root), stand_in
+    )
     if output_format == "json":
         emit_json({"env": env, "id": target, "seconds": round(seconds, 2)})
     else:

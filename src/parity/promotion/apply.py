@@ -6,6 +6,7 @@ for every workload's rollout. Health per kind is pure (`unhealthy`).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,10 +16,18 @@ from parity.errors import BadInput, ParityError
 from parity.release import ENV_LABEL, MANAGED_LABEL, MANAGED_VALUE
 
 WORKLOADS = "deployments.apps,statefulsets.apps,daemonsets.apps"
+# A Job's pod template cannot change once made: the API server refuses the apply for that Job.
+IMMUTABLE_JOB = re.compile(r'Job(?:\.batch)? "([^"]+)" is invalid: spec\.template: .*field is immutable')
 
 
 class ApplyFailed(ParityError):
     exit_code = 1
+    output = ""  # kubectl's whole stderr
+
+
+def immutable_jobs(output: str) -> list[str]:
+    """The Jobs kubectl could not update because the release changed their pod template."""
+    return sorted(set(IMMUTABLE_JOB.findall(output)))
 
 
 Key = tuple[str, str, str, str]  # group, kind, namespace, name
@@ -66,10 +75,14 @@ def stale(live: Iterable[Mapping[str, Any]], wanted: set[Key]) -> list[Key]:
 class Cluster:
     """An environment's cluster through the locked kubectl and the environment's context."""
 
-    def __init__(self, kubectl: str, context: str, env: str) -> None:
-        self.base = [kubectl, f"--context={context}", "--request-timeout=60s"]
+    def __init__(
+        self, kubectl: str, context: str, env: str, rendering: str = "", kubeconfig: str = ""
+    ) -> None:
+        config = [f"--kubeconfig={kubeconfig}"] if kubeconfig else []
+        self.base = [kubectl, *config, f"--context={context}", "--request-timeout=60s"]
         self.context = context
         self.env = env
+        self.rendering = rendering or env  # which of the release's manifests goes here
         self.selector = f"{MANAGED_LABEL}={MANAGED_VALUE},{ENV_LABEL}={env}"
 
     def run(self, *args: str, input: str | None = None, timeout: float = 300) -> str:
@@ -93,11 +106,13 @@ class Cluster:
                     "is not in the kubeconfig",
                     f"Add it to $KUBECONFIG, or fix promotion.contexts.{self.env} in parity.toml",
                 )
-            raise ApplyFailed(
+            failed = ApplyFailed(
                 f"{self.env} ({self.context})",
                 f"kubectl {args[0]}: {message[-1][:300]}",
                 "Check the cluster and the release's manifest",
             )
+            failed.output = done.stderr
+            raise failed
         return done.stdout
 
     def apply(self, documents: Sequence[Mapping[str, Any]]) -> None:
@@ -120,15 +135,20 @@ class Cluster:
                     }
                 ),
             )
-        self.run(
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "--field-manager=parity",
-            "-f",
-            "-",
-            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(documents)}),
-        )
+        listing = json.dumps({"apiVersion": "v1", "kind": "List", "items": list(documents)})
+        command = ("apply", "--server-side", "--force-conflicts", "--field-manager=parity", "-f", "-")
+        try:
+            self.run(*command, input=listing)
+        except ApplyFailed as exc:
+            # A release that changes a Job's pod template replaces the Job (Argo CD's Replace=true).
+            namespaced = {key(d)[3]: key(d)[2] for d in documents if d.get("kind") == "Job"}
+            jobs = [name for name in immutable_jobs(exc.output) if name in namespaced]
+            if not jobs:
+                raise
+            for name in jobs:
+                scope = ["-n", namespaced[name]] if namespaced[name] else []
+                self.run("delete", f"job.batch/{name}", *scope, "--ignore-not-found", "--wait=true")
+            self.run(*command, input=listing)
 
     def managed(self, kinds: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
         names = ",".join(sorted({resource_name(g, k) for g, k in kinds}))

@@ -78,29 +78,47 @@ def people(
     return {line for line in log.splitlines() if line.strip()} | creators
 
 
-def cluster(root: Path, policy: Policy, env: str) -> Cluster:
+def cluster(root: Path, policy: Policy, env: str, stand_in: bool = False) -> Cluster:
+    kubectl = str(binary(root, "kubectl"))
+    if stand_in:
+        taken = policy.promotion.stand_ins.get(env)
+        if taken is None:
+            raise BadInput(
+                f"--stand-in for {env}", "parity.toml names no stand-in", f"Set promotion.stand_ins.{env}"
+            )
+        config = str(root / taken.kubeconfig) if taken.kubeconfig else ""
+        return Cluster(kubectl, taken.context, env, taken.rendering, config)
     context = policy.promotion.contexts.get(env)
     if not context:
         raise BadInput(
             env, "names no cluster", f"Set promotion.contexts.{env} in parity.toml to its kubeconfig context"
         )
-    return Cluster(str(binary(root, "kubectl")), context, env)
+    return Cluster(kubectl, context, env)
 
 
 def deploy(
-    target: Cluster, stored: store.Stored, env: str, previous: store.Stored | None, timeout: float
+    target: Cluster, stored: store.Stored, previous: store.Stored | None, timeout: float
 ) -> dict[str, Any]:
     began = time.monotonic()
-    documents = stored.documents(env)
+    rendering = target.rendering
+    if rendering not in stored.release.renderings:
+        raise BadInput(
+            f"release {stored.release.id}",
+            f"has no {rendering} rendering",
+            "Create the release again with this parity.toml",
+        )
+    documents = stored.documents(rendering)
     target.apply(documents)
     applied = time.monotonic()
-    pruned = target.prune(documents, previous.documents(env) if previous else [])
+    before = previous.documents(rendering) if previous and rendering in previous.release.renderings else []
+    pruned = target.prune(documents, before)
     swept = time.monotonic()
     target.wait_healthy(timeout)
     done = time.monotonic()
     return {
         "context": target.context,
-        "manifest": stored.release.renderings[env],
+        "rendering": rendering,
+        "manifest": stored.release.renderings[rendering],
         "objects": len(documents),
         "pruned": len(pruned),
         "seconds": round(done - began, 2),
@@ -117,7 +135,15 @@ def _on_path(policy: Policy, env: str) -> None:
         raise BadInput(env, "is not on the promotion path", f"Use one of {', '.join(policy.path)}")
 
 
-def promote(root: Path, policy: Policy, release_id: str, env: str, who: str, emergency: str | None) -> float:
+def promote(
+    root: Path,
+    policy: Policy,
+    release_id: str,
+    env: str,
+    who: str,
+    emergency: str | None,
+    stand_in: bool = False,
+) -> float:
     _on_path(policy, env)
     state = store.state_dir(root)
     journal = open_ledger(root, policy)
@@ -131,14 +157,14 @@ def promote(root: Path, policy: Policy, release_id: str, env: str, who: str, eme
             valid = rules.approvals(entries, release_id, env, now())
             rules.check_approved(policy, env, release_id, valid, people(root, state, entries, stored, env))
             approvals_used = sorted(a.actor for a in valid)
-        target = cluster(root, policy, env)
+        target = cluster(root, policy, env, stand_in)
         current = rules.deployed(entries, env)
         previous = store.load(state, current) if current else None
         record(
             journal, "promote.start", who, release_id, env, previous=current, emergency=emergency is not None
         )
         try:
-            facts = deploy(target, stored, env, previous, policy.promotion.rollout_timeout)
+            facts = deploy(target, stored, previous, policy.promotion.rollout_timeout)
         except ApplyFailed as exc:
             record(journal, "promote.failed", who, release_id, env, error=str(exc))
             if previous is not None:
@@ -164,7 +190,7 @@ def _roll_back_after(
     either way (a failed rollback leaves the environment for a person to look at)."""
     back_to = previous.release.id
     try:
-        facts = deploy(target, previous, env, failed, timeout)
+        facts = deploy(target, previous, failed, timeout)
     except ApplyFailed as exc:
         record(journal, "rollback", who, back_to, env, to=back_to, automatic=True, ok=False, error=str(exc))
         print(f"parity: {env}: the automatic rollback to {back_to} failed too: {exc}", file=sys.stderr)
@@ -173,7 +199,9 @@ def _roll_back_after(
     print(f"parity: rolled {env} back to {back_to} automatically", file=sys.stderr)
 
 
-def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> tuple[str, float]:
+def rollback(
+    root: Path, policy: Policy, env: str, to: str | None, who: str, stand_in: bool = False
+) -> tuple[str, float]:
     _on_path(policy, env)
     state = store.state_dir(root)
     journal = open_ledger(root, policy)
@@ -196,7 +224,7 @@ def rollback(root: Path, policy: Policy, env: str, to: str | None, who: str) -> 
         previous = store.load(state, current) if current else None
         try:
             facts = deploy(
-                cluster(root, policy, env), stored, env, previous, policy.promotion.rollout_timeout
+                cluster(root, policy, env, stand_in), stored, previous, policy.promotion.rollout_timeout
             )
         except ApplyFailed as exc:
             record(

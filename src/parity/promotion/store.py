@@ -86,7 +86,8 @@ def _evidence(paths: list[Path]) -> dict[str, str]:
 
 
 def build(root: Path, policy: Policy, evidence: list[Path]) -> tuple[Release, dict[str, str]]:
-    """The release of the tree at HEAD, and each promotion environment's manifest."""
+    """The release of the tree at HEAD, and the manifest of each promotion environment and of
+    each stand-in."""
     if git(
         root,
         "status",
@@ -106,9 +107,11 @@ def build(root: Path, policy: Policy, evidence: list[Path]) -> tuple[Release, di
         )
     sha = git(root, "rev-parse", "HEAD").strip()
     manifests = {}
-    for env in policy.path:
-        _, documents = kustomize.build(root, env)
-        manifests[env] = "---\n".join(dump(labelled(d, env)) for d in documents if isinstance(d, dict))
+    stand_ins = {s.rendering: env for env, s in policy.promotion.stand_ins.items()}
+    for rendering in (*policy.path, *sorted(stand_ins)):
+        _, documents = kustomize.build(root, rendering)
+        env = stand_ins.get(rendering, rendering)  # a stand-in's objects are the environment's
+        manifests[rendering] = "---\n".join(dump(labelled(d, env)) for d in documents if isinstance(d, dict))
     locks = {name: digest((root / name).read_bytes()) for name in LOCK_FILES if (root / name).is_file()}
     release = Release(
         sha,
