@@ -76,7 +76,7 @@ def pending(root: Path, policy: Policy, output_format: str) -> int:
     open_ = rules.pending(policy, open_ledger(root, policy).entries())
     if output_format == "json":
         emit_json({"pending": open_})
-        return OK
+        return FINDINGS if open_ else OK  # an open obligation is a finding: CI can fail on it
     for e in open_:
         print(
             f"#{e['seq']} {e['time'][:19]} emergency {e['release']} to {e['env']} by {e['actor']}: "
@@ -85,4 +85,4 @@ def pending(root: Path, policy: Policy, output_format: str) -> int:
         )
     if not open_:
         print("no pending obligations")
-    return OK
+    return FINDINGS if open_ else OK
