@@ -96,17 +96,23 @@ def cluster(root: Path, policy: Policy, env: str, stand_in: bool = False) -> Clu
     return Cluster(kubectl, context, env)
 
 
+def carries(stored: store.Stored, target: Cluster) -> str:
+    """The rendering the target takes, which the release must carry (checked before the ledger
+    records a start)."""
+    if target.rendering not in stored.release.renderings:
+        raise BadInput(
+            f"release {stored.release.id}",
+            f"has no {target.rendering} rendering",
+            "Create the release again with this parity.toml",
+        )
+    return target.rendering
+
+
 def deploy(
     target: Cluster, stored: store.Stored, previous: store.Stored | None, timeout: float
 ) -> dict[str, Any]:
     began = time.monotonic()
-    rendering = target.rendering
-    if rendering not in stored.release.renderings:
-        raise BadInput(
-            f"release {stored.release.id}",
-            f"has no {rendering} rendering",
-            "Create the release again with this parity.toml",
-        )
+    rendering = carries(stored, target)
     documents = stored.documents(rendering)
     target.apply(documents)
     applied = time.monotonic()
@@ -158,6 +164,7 @@ def promote(
             rules.check_approved(policy, env, release_id, valid, people(root, state, entries, stored, env))
             approvals_used = sorted(a.actor for a in valid)
         target = cluster(root, policy, env, stand_in)
+        carries(stored, target)
         current = rules.deployed(entries, env)
         previous = store.load(state, current) if current else None
         record(
