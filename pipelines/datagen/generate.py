@@ -44,6 +44,30 @@ def _sizes(scale: float) -> dict[str, int]:
     return {name: max(1, int(n * scale)) for name, n in BASE_SIZES.items()}
 
 
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+def _iban(rng: random.Random) -> str:
+    """A well-formed GB IBAN (valid mod-97 check digits) for a made-up bank and account."""
+    bban = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)) + _digits(rng, 14)
+    numeric = "".join(str(int(c, 36)) for c in bban + "GB00")
+    return f"GB{98 - int(numeric) % 97:02d}{bban}"
+
+
+def contact(i: int) -> Row:
+    """The customer's finance contact (the CRM's PII columns). From its own generator per customer,
+    so adding it left every other generated value as it was."""
+    rng = random.Random(f"contact-{i}")
+    first = rng.choice(["Ada", "Grace", "Alan", "Linus", "Edsger", "Barbara", "Ken", "Frances"])
+    last = rng.choice(["Lovelace", "Hopper", "Turing", "Torvalds", "Dijkstra", "Liskov", "Thompson"])
+    return {
+        "contact_name": f"{first} {last}",
+        "phone": f"+44 20 {_digits(rng, 4)} {_digits(rng, 4)}",
+        "iban": _iban(rng),
+    }
+
+
 def customers(rng: random.Random, n: int) -> Iterator[Row]:
     words = ["North", "Blue", "Atlas", "Pioneer", "Harbor", "Summit", "Vertex", "Lumen", "Orbit", "Cedar"]
     kinds = ["Logistics", "Analytics", "Foods", "Robotics", "Health", "Energy", "Retail", "Labs"]
@@ -56,6 +80,7 @@ def customers(rng: random.Random, n: int) -> Iterator[Row]:
             "segment": rng.choices(["smb", "mid_market", "enterprise"], [6, 3, 1])[0],
             "email": f"finance{i}@{name.split()[0].lower()}{i}.example",
             "created_at": _ts(rng, 30),
+            **contact(i),
         }
 
 

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from parity import __version__, cli_promotion, loaders, policy
+from parity import __version__, cli_data, cli_promotion, loaders, policy
 from parity.errors import BAD_INPUT, INTERNAL, ParityError
 from parity.policy import POLICY_FILE, Policy
 from parity.repo import find_root
@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     status_parser = commands.add_parser("status", parents=[common], help="health of the local stack's parts")
     _format_option(status_parser)
     cli_promotion.add_parsers(commands, common, _format_option)
+    cli_data.add_parsers(commands, common, _format_option)
     return parser
 
 
@@ -174,6 +175,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     root = find_root(getattr(args, "repo", None))
     if args.command in ("up", "down", "status"):
         return _local(root, args)
+    if args.command in cli_data.COMMANDS:
+        return cli_data.dispatch(root, args)
     if args.command in cli_promotion.COMMANDS:
         return cli_promotion.dispatch(root, load_policy(root), args)
     run: Callable[..., int] = importlib.import_module(f"parity.commands.{args.command}").run

@@ -1,0 +1,1 @@
+"""Parity validation: masked samples, batch and stream comparison of two releases."""

@@ -1,0 +1,195 @@
+"""Edge of `parity sample`: read a source (a landed CSV file, or a parquet file or set), take its
+seeded stratified sample, mask it with the policy under the key from Secrets Manager, and write
+the sample whole or not at all.
+
+Only the sampling columns of a parquet source are read for every row; the rest is read for the
+kept rows only. A CSV stays text: a passthrough column keeps its exact bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from parity import loaders, masking
+from parity.errors import BadInput
+from parity.output import temporary_beside
+
+FORMATS = (".csv", ".parquet")
+
+
+@dataclass(frozen=True)
+class Sampled:
+    source: str
+    read: int
+    kept: int
+    columns: int
+    dropped: int
+    out: Path
+
+
+def load_policy(path: Path) -> masking.MaskingPolicy:
+    text = loaders.read_text(path, str(path), "Pass a masking policy (pipelines/masking/SOURCE.yaml)")
+    return masking.parse_policy(loaders.parse_yaml(text, str(path)), str(path))
+
+
+def fetch_key(policy: masking.MaskingPolicy) -> bytes:
+    """The HMAC key from Secrets Manager (the environment's AWS settings; LocalStack locally)."""
+    import boto3  # type: ignore[import-untyped]
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    try:
+        found = boto3.client("secretsmanager").get_secret_value(SecretId=policy.key_secret)
+    except ClientError as exc:
+        raise BadInput(
+            policy.key_secret,
+            f"Secrets Manager refused the masking key: {exc.response['Error'].get('Code', exc)}",
+            "Create the secret (or grant secretsmanager:GetSecretValue on it) in this account",
+        ) from None
+    except BotoCoreError as exc:
+        raise BadInput(
+            policy.key_secret, f"Secrets Manager cannot be reached: {exc}", "Check the AWS settings"
+        ) from None
+    if "SecretString" not in found:
+        return bytes(found["SecretBinary"])
+    value = str(found["SecretString"])
+    if policy.key_property is None:
+        return value.encode()
+    try:
+        return str(json.loads(value)[policy.key_property]).encode()
+    except (ValueError, KeyError, TypeError):
+        raise BadInput(
+            policy.key_secret,
+            f"holds no JSON property {policy.key_property!r}",
+            "Store the key under that property, or fix key.property in the policy",
+        ) from None
+
+
+def _suffix(path: Path, what: str) -> str:
+    suffix = ".parquet" if path.is_dir() else path.suffix
+    if suffix not in FORMATS:
+        raise BadInput(str(path), f"is not a .csv or .parquet {what}", "Pass a CSV file or a parquet file or set")
+    return suffix
+
+
+@dataclass(frozen=True)
+class _Read:
+    names: list[str]  # the source's columns, in its order
+    schema: Any  # parquet only
+    rows: list[dict[str, Any]]  # the kept rows
+    kept: list[int]  # their indices in the source
+    total: int
+
+
+Member = Callable[[Mapping[str, Any]], bool] | None
+
+
+def _parent(policy: masking.MaskingPolicy, masker: masking.Masker, out: Path, suffix: str) -> Member:
+    """With sample.within: a row is kept when its masked key is in the parent's masked sample,
+    which must already be beside the output (sample parents first)."""
+    if policy.sampling.within is None:
+        return None
+    source, column = policy.sampling.within
+    parent = out.parent / f"{source}{suffix}"
+    if not parent.is_file():
+        raise BadInput(
+            str(parent), f"missing: {policy.source} is sampled within {source}", f"Sample {source} first"
+        )
+    if suffix == ".csv":
+        with parent.open(newline="") as handle:
+            values = {row.get(column) for row in csv.DictReader(handle)}
+    else:
+        import pyarrow.parquet as pq
+
+        values = set(pq.read_table(parent, columns=[column]).column(column).to_pylist())
+    domain = str(policy.columns[column].params.get("domain", column))
+    return lambda row: masker.tokenize(row[column], domain) in values
+
+
+def _read_csv(path: Path, policy: masking.MaskingPolicy, member: Member) -> _Read:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        names = list(reader.fieldnames or [])
+        policy.check_columns(names, str(path))
+        rows: list[dict[str, Any]] = list(reader)
+    kept = masking.sample_rows(policy.sampling, rows, member)
+    return _Read(names, None, [rows[i] for i in kept], kept, len(rows))
+
+
+def _read_parquet(path: Path, policy: masking.MaskingPolicy, member: Member) -> _Read:
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(path, format="parquet")
+    names = list(dataset.schema.names)
+    policy.check_columns(names, str(path))
+    sampling = policy.sampling
+    within = sampling.within[1] if sampling.within else None
+    keys = [c for c in dict.fromkeys([sampling.entity, within, *sampling.strata]) if c]
+    if keys:
+        index_rows = dataset.to_table(columns=keys).to_pylist()
+    else:
+        index_rows = [{}] * dataset.count_rows()
+    kept = masking.sample_rows(sampling, index_rows, member)
+    table = dataset.to_table().take(kept)
+    return _Read(names, table.schema, table.to_pylist(), kept, len(index_rows))
+
+
+def _out_schema(schema: Any, policy: masking.MaskingPolicy) -> Any:
+    import pyarrow as pa
+
+    fields = []
+    for item in schema:
+        mask = policy.columns[item.name]
+        if mask.kind == "drop":
+            continue
+        keeps_type = pa.types.is_integer(item.type) or pa.types.is_string(item.type)
+        if mask.kind in ("email", "phone", "iban") or (mask.kind == "tokenize" and not keeps_type):
+            item = item.with_type(pa.string())
+        fields.append(item)
+    return pa.schema(fields)
+
+
+def _write(out: Path, suffix: str, rows: list[dict[str, Any]], names: list[str], schema: Any) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_beside(out)
+    try:
+        if suffix == ".csv":
+            with tmp.open("w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=names, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def sample(policy: masking.MaskingPolicy, key: bytes, src: Path, out: Path) -> Sampled:
+    if not src.exists():
+        raise BadInput(str(src), "does not exist", "Pass the landed CSV or the parquet file or set")
+    suffix, out_suffix = _suffix(src, "source"), _suffix(out, "output") if out.suffix else ""
+    if out_suffix and out_suffix != suffix:
+        raise BadInput(str(out), f"must be {suffix} like its source", f"Name the output *{suffix}")
+    if out.is_dir():
+        raise BadInput(str(out), "is a directory", "Name the output file (the sample is one file)")
+    masker = masking.Masker(policy, key)
+    member = _parent(policy, masker, out, suffix)
+    read = (_read_csv if suffix == ".csv" else _read_parquet)(src, policy, member)
+    masked = []
+    for index, row in zip(read.kept, read.rows, strict=True):
+        try:
+            masked.append(masker.row(index, row))
+        except ValueError as exc:
+            raise BadInput(f"{src}: row {index + 1}", str(exc), "Fix the value or the column's mask") from None
+    names = [n for n in read.names if policy.columns[n].kind != "drop"]
+    _write(out, suffix, masked, names, None if read.schema is None else _out_schema(read.schema, policy))
+    return Sampled(policy.source, read.total, len(masked), len(names), len(read.names) - len(names), out)
