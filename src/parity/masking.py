@@ -231,8 +231,9 @@ class Masker:
             return masked
         return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
 
-    def shift_days(self, entity_value: Any, max_days: int) -> int:
-        span = int.from_bytes(self._digest("date_shift", entity_value)[:4], "big") % (2 * max_days)
+    def shift_days(self, entity: str, entity_value: Any, max_days: int) -> int:
+        """Days every date of this entity moves (the same in every table keyed by `entity`)."""
+        span = int.from_bytes(self._digest("date_shift", entity, entity_value)[:4], "big") % (2 * max_days)
         return span - max_days if span < max_days else span - max_days + 1  # never 0
 
     def date_shift(self, value: Any, days: int) -> Any:
@@ -274,7 +275,8 @@ class Masker:
             elif mask.kind in ("email", "phone", "iban"):
                 out[name] = getattr(self, mask.kind)(str(value))
             elif mask.kind == "date_shift":
-                days = self.shift_days(row[mask.params["entity"]], int(mask.params.get("max_days", 30)))
+                entity = str(mask.params["entity"])
+                days = self.shift_days(entity, row[entity], int(mask.params.get("max_days", 30)))
                 out[name] = self.date_shift(value, days)
             else:
                 digits = mask.params.get("digits")

@@ -1,6 +1,6 @@
 """Edge: what the stand-ins hold before the workloads start, from the local rendering's values
 (dev's): the Airflow database and role, the buckets, the Secrets Manager entries the
-ExternalSecrets and Airflow's secrets backend read, the topics, and the synthetic raw drops in S3
+ExternalSecrets and Airflow's secrets backend read (and the masking key), the topics, and the synthetic raw drops in S3
 (datagen, seeded: never production data). The warehouse's share is warehouse.py's."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from parity.cluster import plan as p
 from parity.cluster.context import Stack, UpFailed, write
+from parity.validate import policies
 
 
 def create_airflow_db(s: Stack) -> None:
@@ -126,6 +127,9 @@ def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
                 ref = item["remoteRef"]
                 wanted.setdefault(ref["key"], set()).add(ref.get("property", ""))
     manager = aws("secretsmanager", account)
+    # The masking policies' HMAC key (what `parity sample` in masked_sample_refresh reads).
+    for _, policy in policies.load_all(s.root).values():
+        wanted.setdefault(policy.key_secret, set()).add(policy.key_property or "")
     for key, properties in sorted(wanted.items()):
         _put_secret(manager, key, secret_values(s, key, properties))
     # Airflow's connections come from Secrets Manager too (AIRFLOW__SECRETS__BACKEND); locally the

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from parity.errors import OK
 from parity.output import emit_json
-from parity.validate import sampling
+from parity.validate import policies, sampling
 
 
 def run(policy_file: Path, src: Path, out: Path, output_format: str) -> int:
-    policy = sampling.load_policy(policy_file)
+    policy = policies.load_policy(policy_file)
     done = sampling.sample(policy, sampling.fetch_key(policy), src, out)
     if output_format == "json":
         emit_json(

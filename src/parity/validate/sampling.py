@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parity import loaders, masking
+from parity import masking
 from parity.errors import BadInput
 from parity.output import temporary_beside
 
@@ -31,11 +31,6 @@ class Sampled:
     columns: int
     dropped: int
     out: Path
-
-
-def load_policy(path: Path) -> masking.MaskingPolicy:
-    text = loaders.read_text(path, str(path), "Pass a masking policy (pipelines/masking/SOURCE.yaml)")
-    return masking.parse_policy(loaders.parse_yaml(text, str(path)), str(path))
 
 
 def fetch_key(policy: masking.MaskingPolicy) -> bytes:
