@@ -56,11 +56,17 @@ def _iban_valid(iban: str) -> bool:
 
 def test_tokens_are_keyed_deterministic_and_keep_their_kind() -> None:
     policy = _policy({"id": "tokenize"})
-    one, same, other = masking.Masker(policy, KEY), masking.Masker(policy, KEY), masking.Masker(policy, KEY[::-1])
+    one, same, other = (
+        masking.Masker(policy, KEY),
+        masking.Masker(policy, KEY),
+        masking.Masker(policy, KEY[::-1]),
+    )
     assert one.tokenize(42, "id") == same.tokenize(42, "id") != other.tokenize(42, "id")
     assert isinstance(one.tokenize(42, "id"), int) and 0 <= one.tokenize(42, "id") < 2**62
     assert one.tokenize("42", "id").isdigit() and int(one.tokenize("42", "id")) == one.tokenize(42, "id")
-    assert one.tokenize("Ada", "name").startswith("tk_") and one.tokenize("Ada", "a") != one.tokenize("Ada", "b")
+    assert one.tokenize("Ada", "name").startswith("tk_") and one.tokenize("Ada", "a") != one.tokenize(
+        "Ada", "b"
+    )
     tokens = {one.tokenize(i, "id") for i in range(20000)}
     assert len(tokens) == 20000  # no collisions among twenty thousand keys
 
@@ -162,7 +168,9 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _sample_all(raw: Path, out: Path, capsys: pytest.CaptureFixture[str], suffix: str = ".csv") -> dict[str, Any]:
+def _sample_all(
+    raw: Path, out: Path, capsys: pytest.CaptureFixture[str], suffix: str = ".csv"
+) -> dict[str, Any]:
     summaries = {}
     for source in ORDER:
         src = raw / f"{source}.csv" if suffix == ".csv" else raw / source
@@ -226,7 +234,9 @@ def test_same_key_same_tokens_and_a_rotated_key_changes_them(
     assert cli.main([*run, str(tmp_path / "b" / "customers.csv")]) == 0
     first = (tmp_path / "a" / "customers.csv").read_bytes()
     assert first == (tmp_path / "b" / "customers.csv").read_bytes()
-    aws.put_secret_value(SecretId=SECRET, SecretString=json.dumps({"hmac_key": "another-key-of-32-bytes-length!!"}))
+    aws.put_secret_value(
+        SecretId=SECRET, SecretString=json.dumps({"hmac_key": "another-key-of-32-bytes-length!!"})
+    )
     assert cli.main([*run, str(tmp_path / "c" / "customers.csv")]) == 0
     rotated = _rows(tmp_path / "c" / "customers.csv")
     before = {r["customer_id"] for r in _rows(tmp_path / "a" / "customers.csv")}
@@ -246,7 +256,9 @@ def test_the_parquet_drops_give_the_same_tokens_as_the_csv(
     drops = tmp_path / "landing"
     for source in ORDER:
         header = (raw / f"{source}.csv").open().readline().strip().split(",")
-        options = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True)
+        options = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+        )
         table = pacsv.read_csv(raw / f"{source}.csv", convert_options=options)
         (drops / source).mkdir(parents=True)
         half = table.num_rows // 2
@@ -270,12 +282,17 @@ def test_a_policy_missing_a_column_fails_naming_it(
     text = (ROOT / "pipelines/masking/customers.yaml").read_text()
     policy.write_text(text.replace("  iban: iban\n", ""))
     out = tmp_path / "out" / "customers.csv"
-    code = cli.main(["sample", "--policy", str(policy), "--in", str(raw / "customers.csv"), "--out", str(out)])
+    code = cli.main(
+        ["sample", "--policy", str(policy), "--in", str(raw / "customers.csv"), "--out", str(out)]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "column iban of customers not classified" in err[0]
     assert not out.exists() and not list(tmp_path.glob("out/*"))  # nothing half-written
     policy.write_text(text.replace("  iban: iban\n", "  iban: iban\n  vat_number: drop\n"))
-    assert cli.main(["sample", "--policy", str(policy), "--in", str(raw / "customers.csv"), "--out", str(out)]) == 2
+    assert (
+        cli.main(["sample", "--policy", str(policy), "--in", str(raw / "customers.csv"), "--out", str(out)])
+        == 2
+    )
     assert "vat_number, which customers does not have" in capsys.readouterr().err
 
 
@@ -284,8 +301,18 @@ def test_a_missing_key_is_one_line_and_exit_2(
     aws: Any, raw: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     policy = tmp_path / "customers.yaml"
-    policy.write_text((ROOT / "pipelines/masking/customers.yaml").read_text().replace(SECRET, "finsight/none"))
-    args = ["sample", "--policy", str(policy), "--in", str(raw / "customers.csv"), "--out", str(tmp_path / "o.csv")]
+    policy.write_text(
+        (ROOT / "pipelines/masking/customers.yaml").read_text().replace(SECRET, "finsight/none")
+    )
+    args = [
+        "sample",
+        "--policy",
+        str(policy),
+        "--in",
+        str(raw / "customers.csv"),
+        "--out",
+        str(tmp_path / "o.csv"),
+    ]
     assert cli.main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "finsight/none" in err[0] and "ResourceNotFoundException" in err[0]
@@ -294,7 +321,9 @@ def test_a_missing_key_is_one_line_and_exit_2(
 # ---- parity check: a policy per raw source ---------------------------------------------------------
 
 
-def test_check_fails_when_a_raw_source_has_no_policy(repo_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_fails_when_a_raw_source_has_no_policy(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (repo_copy / "pipelines/masking/events.yaml").unlink()
     assert cli.main(["check", "--repo", str(repo_copy), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)

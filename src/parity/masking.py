@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -90,6 +90,7 @@ def _bad(where: str, problem: str) -> BadInput:
 
 
 def _mask(where: str, name: str, spec: Any) -> Mask:
+    params: Any
     if isinstance(spec, str):
         kind, params = spec, {}
     elif isinstance(spec, dict) and len(spec) == 1:
@@ -123,7 +124,9 @@ def parse_policy(data: Any, where: str) -> MaskingPolicy:
         or not key.get("secret")
         or set(key) - {"secret", "property"}
     ):
-        raise _bad(where, "needs source (the table it masks) and key: {secret, property} (in Secrets Manager)")
+        raise _bad(
+            where, "needs source (the table it masks) and key: {secret, property} (in Secrets Manager)"
+        )
     if not isinstance(columns, dict) or not columns:
         raise _bad(where, "needs columns: every column of the source, each with its mask")
     fields = {"fraction", "entity", "strata", "min_per_stratum", "seed", "within"}
@@ -153,7 +156,9 @@ def parse_policy(data: Any, where: str) -> MaskingPolicy:
     if sampling.within and masks.get(sampling.within[1], Mask("")).kind != "tokenize":
         raise _bad(where, f"sample.within: column {sampling.within[1]} must be tokenized to match its parent")
     prop = key.get("property")
-    return MaskingPolicy(data["source"], str(key["secret"]), None if prop is None else str(prop), masks, sampling)
+    return MaskingPolicy(
+        data["source"], str(key["secret"]), None if prop is None else str(prop), masks, sampling
+    )
 
 
 class _Draws:
@@ -210,7 +215,9 @@ class Masker:
             return self._replace_chars(value, self._stream("email", value))
         host, dot, tld = domain.rpartition(".")
         draw = self._stream("email", value.lower())
-        masked_host = self._replace_chars(host, draw) + dot + tld if dot else self._replace_chars(domain, draw)
+        masked_host = (
+            self._replace_chars(host, draw) + dot + tld if dot else self._replace_chars(domain, draw)
+        )
         return f"{self._replace_chars(local, draw)}@{masked_host}"
 
     def phone(self, value: str) -> str:
@@ -286,7 +293,9 @@ class Masker:
 
 
 def sample_rows(
-    sampling: Sampling, rows: list[Mapping[str, Any]], member: Callable[[Mapping[str, Any]], bool] | None = None
+    sampling: Sampling,
+    rows: Sequence[Mapping[str, Any]],
+    member: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> list[int]:
     """The indices kept, in source order: an entity (or, without one, a row) is kept when its seeded
     hash falls under the fraction, so every table keyed by the same entity keeps the same ones; a

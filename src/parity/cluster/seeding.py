@@ -1,7 +1,8 @@
 """Edge: what the stand-ins hold before the workloads start, from the local rendering's values
 (dev's): the Airflow database and role, the buckets, the Secrets Manager entries the
-ExternalSecrets and Airflow's secrets backend read (and the masking key), the topics, and the synthetic raw drops in S3
-(datagen, seeded: never production data). The warehouse's share is warehouse.py's."""
+ExternalSecrets and Airflow's secrets backend read (and the masking key), the topics, and the
+synthetic raw drops in S3 (datagen, seeded: never production data). The warehouse's share is
+warehouse.py's."""
 
 from __future__ import annotations
 

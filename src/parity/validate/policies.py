@@ -45,7 +45,9 @@ def raw_sources(root: Path) -> list[str]:
         entry = loaders.Fields(source, str(SOURCES), prefix=f"sources[{index}]")
         if entry.get("name", str, "") == RAW:
             for position, table in enumerate(entry.get("tables", list, [])):
-                tables.append(loaders.Fields(table, str(SOURCES), prefix=f"{RAW}.tables[{position}]").string("name"))
+                tables.append(
+                    loaders.Fields(table, str(SOURCES), prefix=f"{RAW}.tables[{position}]").string("name")
+                )
     return tables
 
 
@@ -72,7 +74,8 @@ def findings(root: Path) -> list[Finding]:
                     "repo",
                     str(relative),
                     "source",
-                    f"masks {source}, which is not a {RAW} source in {SOURCES}; remove it or declare the source",
+                    f"masks {source}, which is not a {RAW} source in {SOURCES}; "
+                    "remove it or declare the source",
                 )
             )
         parent = policy.sampling.within[0] if policy.sampling.within else None

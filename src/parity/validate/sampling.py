@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +67,9 @@ def fetch_key(policy: masking.MaskingPolicy) -> bytes:
 def _suffix(path: Path, what: str) -> str:
     suffix = ".parquet" if path.is_dir() else path.suffix
     if suffix not in FORMATS:
-        raise BadInput(str(path), f"is not a .csv or .parquet {what}", "Pass a CSV file or a parquet file or set")
+        raise BadInput(
+            str(path), f"is not a .csv or .parquet {what}", "Pass a CSV file or a parquet file or set"
+        )
     return suffix
 
 
@@ -99,7 +100,7 @@ def _parent(policy: masking.MaskingPolicy, masker: masking.Masker, out: Path, su
         with parent.open(newline="") as handle:
             values = {row.get(column) for row in csv.DictReader(handle)}
     else:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         values = set(pq.read_table(parent, columns=[column]).column(column).to_pylist())
     domain = str(policy.columns[column].params.get("domain", column))
@@ -117,7 +118,7 @@ def _read_csv(path: Path, policy: masking.MaskingPolicy, member: Member) -> _Rea
 
 
 def _read_parquet(path: Path, policy: masking.MaskingPolicy, member: Member) -> _Read:
-    import pyarrow.dataset as ds
+    import pyarrow.dataset as ds  # type: ignore[import-untyped]
 
     dataset = ds.dataset(path, format="parquet")
     names = list(dataset.schema.names)
@@ -125,10 +126,7 @@ def _read_parquet(path: Path, policy: masking.MaskingPolicy, member: Member) -> 
     sampling = policy.sampling
     within = sampling.within[1] if sampling.within else None
     keys = [c for c in dict.fromkeys([sampling.entity, within, *sampling.strata]) if c]
-    if keys:
-        index_rows = dataset.to_table(columns=keys).to_pylist()
-    else:
-        index_rows = [{}] * dataset.count_rows()
+    index_rows = dataset.to_table(columns=keys).to_pylist() if keys else [{}] * dataset.count_rows()
     kept = masking.sample_rows(sampling, index_rows, member)
     table = dataset.to_table().take(kept)
     return _Read(names, table.schema, table.to_pylist(), kept, len(index_rows))
@@ -163,7 +161,7 @@ def _write(out: Path, suffix: str, rows: list[dict[str, Any]], names: list[str],
             import pyarrow.parquet as pq
 
             pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
-        os.replace(tmp, out)
+        tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -184,7 +182,9 @@ def sample(policy: masking.MaskingPolicy, key: bytes, src: Path, out: Path) -> S
         try:
             masked.append(masker.row(index, row))
         except ValueError as exc:
-            raise BadInput(f"{src}: row {index + 1}", str(exc), "Fix the value or the column's mask") from None
+            raise BadInput(
+                f"{src}: row {index + 1}", str(exc), "Fix the value or the column's mask"
+            ) from None
     names = [n for n in read.names if policy.columns[n].kind != "drop"]
     _write(out, suffix, masked, names, None if read.schema is None else _out_schema(read.schema, policy))
     return Sampled(policy.source, read.total, len(masked), len(names), len(read.names) - len(names), out)
