@@ -32,6 +32,7 @@ def test_help_lists_only_built_commands(capsys: pytest.CaptureFixture[str]) -> N
         "promote",
         "rollback",
         "audit",
+        "sample",
     }
 
 

@@ -42,7 +42,7 @@ PII = {"customers": ["company_name", "email", "contact_name", "phone", "iban"]}
 
 
 def _policy(columns: dict[str, Any], sample: dict[str, Any] | None = None) -> masking.MaskingPolicy:
-    data = {"source": "t", "key": {"secret": SECRET, "property": "hmac_key"}, "columns": columns}
+    data = {"source": "t", "key": {"name": SECRET, "property": "hmac_key"}, "columns": columns}
     return masking.parse_policy({**data, "sample": sample or {}}, "t.yaml")
 
 

@@ -121,11 +121,11 @@ def parse_policy(data: Any, where: str) -> MaskingPolicy:
     if (
         not isinstance(data.get("source"), str)
         or not isinstance(key, dict)
-        or not key.get("secret")
-        or set(key) - {"secret", "property"}
+        or not key.get("name")
+        or set(key) - {"name", "property"}
     ):
         raise _bad(
-            where, "needs source (the table it masks) and key: {secret, property} (in Secrets Manager)"
+            where, "needs source (the table it masks) and key: {name, property} (a Secrets Manager entry)"
         )
     if not isinstance(columns, dict) or not columns:
         raise _bad(where, "needs columns: every column of the source, each with its mask")
@@ -157,7 +157,7 @@ def parse_policy(data: Any, where: str) -> MaskingPolicy:
         raise _bad(where, f"sample.within: column {sampling.within[1]} must be tokenized to match its parent")
     prop = key.get("property")
     return MaskingPolicy(
-        data["source"], str(key["secret"]), None if prop is None else str(prop), masks, sampling
+        data["source"], str(key["name"]), None if prop is None else str(prop), masks, sampling
     )
 
 
