@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(tmp) / "outputs.duckdb"
         started = time.perf_counter()
         _tables(path, args.rows)
-        print(f"two tables of {args.rows} rows, {DIFFERING} differing: built in {time.perf_counter() - started:.1f}s")
+        print(
+            f"two tables of {args.rows} rows, {DIFFERING} differing: built in {time.perf_counter() - started:.1f}s"
+        )
         expected = {i for i in range(args.rows) if i % (args.rows // DIFFERING) == 17}
         con = duckdb.connect(str(path))
 
@@ -72,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
 
         def ours() -> set[Any]:
             result = batchdiff.compare(
-                Engine(), batchdiff.Table("baseline", "fct"), batchdiff.Table("candidate", "fct"), batchdiff.Options(key=("id",))
+                Engine(),
+                batchdiff.Table("baseline", "fct"),
+                batchdiff.Table("candidate", "fct"),
+                batchdiff.Options(key=("id",)),
             )
             return {r.key[0] for r in result.rows}
 
@@ -85,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             def run() -> set[Any]:
                 columns = ("account_id", "amount_usd", "category", "dt")
                 a = reladiff.connect_to_table(f"duckdb://{path}", "baseline.fct", "id", extra_columns=columns)
-                b = reladiff.connect_to_table(f"duckdb://{path}", "candidate.fct", "id", extra_columns=columns)
+                b = reladiff.connect_to_table(
+                    f"duckdb://{path}", "candidate.fct", "id", extra_columns=columns
+                )
                 differ = reladiff.HashDiffer() if algorithm == "hashdiff" else reladiff.JoinDiffer()
                 return {int(row[0]) for sign, row in differ.diff_tables(a, b) if sign == "-"}
 

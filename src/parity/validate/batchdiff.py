@@ -123,7 +123,8 @@ class _Plan:
         self.key_hash = "hash(" + ", ".join(_quote(k) for k in options.key) + ")"
         digits = _digits(options.tolerance)
         hashed = [
-            f"round({_quote(n)}, {digits})" if _is_float(types[n]) else _quote(n) for n in options.key + tuple(self.values)
+            f"round({_quote(n)}, {digits})" if _is_float(types[n]) else _quote(n)
+            for n in options.key + tuple(self.values)
         ]
         self.row_hash = "hash(" + ", ".join(hashed) + ")"
 
@@ -138,9 +139,7 @@ class _Plan:
     def checksums(self, a: Table, b: Table, level: int, parents: Sequence[int]) -> str:
         """The segments of `level` (within the differing `parents` of the level above) that differ."""
         where = self.within(level - 1, parents)
-        side = (
-            f"select {self.segment(level)} as s, count(*) as n, sum({self.row_hash}) as h from {{t}}{where} group by 1"
-        )
+        side = f"select {self.segment(level)} as s, count(*) as n, sum({self.row_hash}) as h from {{t}}{where} group by 1"
         return (
             f"with a as ({side.format(t=a.sql())}), b as ({side.format(t=b.sql())}) "
             "select coalesce(a.s, b.s), coalesce(a.n, 0), coalesce(b.n, 0) from a full outer join b on a.s = b.s "
@@ -185,8 +184,7 @@ class _Plan:
             n: v
             for n, v in sides.items()
             if not (
-                v[0] == v[1]
-                or (_is_float(self.types[n]) and None not in v and abs(v[0] - v[1]) <= tolerance)
+                v[0] == v[1] or (_is_float(self.types[n]) and None not in v and abs(v[0] - v[1]) <= tolerance)
             )
         }
         return RowDiff(tuple(key_a), "changed", differing)
@@ -198,11 +196,17 @@ def compare(engine: Engine, baseline: Table, candidate: Table, options: Options)
     left, right = columns(engine, baseline), columns(engine, candidate)
     for table, found in ((baseline, left), (candidate, right)):
         if not found:
-            raise BadInput(str(table), "does not exist (or has no columns)", "Build it first, or drop it from the comparison")
+            raise BadInput(
+                str(table),
+                "does not exist (or has no columns)",
+                "Build it first, or drop it from the comparison",
+            )
     lower = {n.lower(): n for n in left}
     for k in options.key:
         if k.lower() not in lower or k.lower() not in {n.lower() for n in right}:
-            raise BadInput(f"{baseline} / {candidate}", f"key column {k} is not in both tables", "Name the tables' key")
+            raise BadInput(
+                f"{baseline} / {candidate}", f"key column {k} is not in both tables", "Name the tables' key"
+            )
     key = tuple(lower[k.lower()] for k in options.key)
     ignore = {n.lower() for n in options.ignore}
     for name in left:
@@ -227,7 +231,9 @@ def compare(engine: Engine, baseline: Table, candidate: Table, options: Options)
             break
     result.levels, result.segments_differing = level, len(differing)
     if differing:
-        rows_found = [plan.row(r) for r in engine.query(plan.differing_rows(baseline, candidate, level, differing))]
+        rows_found = [
+            plan.row(r) for r in engine.query(plan.differing_rows(baseline, candidate, level, differing))
+        ]
         rows_found = [r for r in rows_found if r.kind != "changed" or r.columns]
         result.truncated = len(rows_found) > options.max_rows
         result.rows = rows_found[: options.max_rows]
