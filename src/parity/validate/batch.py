@@ -177,7 +177,7 @@ class _Engine:
 
 def relations(engine: batchdiff.Engine, database: str, schema: str) -> list[str]:
     rows = engine.query(
-        "select table_name from information_schema.tables "
+        f"select table_name from {database}.information_schema.tables "
         f"where upper(table_catalog) = upper('{database}') and upper(table_schema) = upper('{schema}')"
     )
     return sorted(str(name).upper() for (name,) in rows)

@@ -98,8 +98,9 @@ def columns(engine: Engine, table: Table) -> dict[str, str]:
     ]
     if table.database:
         where.append(f"upper(table_catalog) = upper({_literal(table.database)})")
+    catalog = f"{_quote(table.database)}.information_schema" if table.database else "information_schema"
     rows = engine.query(
-        "select column_name, data_type from information_schema.columns where "
+        f"select column_name, data_type from {catalog}.columns where "
         + " and ".join(where)
         + " order by ordinal_position"
     )

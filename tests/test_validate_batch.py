@@ -1,0 +1,189 @@
+"""Batch validation: the diff engine on real DuckDB tables, then `parity validate batch` building
+two commits' dbt models on one masked sample in fakesnow and comparing every table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from parity import cli
+from parity.validate import batch, batchdiff, policies, sampling
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = b"validate-test-key-0123456789abcdef"
+
+
+class DuckEngine:
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.queries: list[str] = []
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        self.queries.append(sql)
+        return self.con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def engine() -> DuckEngine:
+    e = DuckEngine()
+    e.con.execute("create schema a; create schema b")
+    e.con.execute(
+        "create table a.t as select i as id, cast(i * 1.25 as decimal(18, 2)) as amount, i / 3.0 as score, "
+        "'n' || cast(i as varchar) as name from range(100000) r(i)"
+    )
+    e.con.execute("create table b.t as select * from a.t")
+    return e
+
+
+def _compare(engine: DuckEngine, **options: Any) -> batchdiff.TableDiff:
+    return batchdiff.compare(
+        engine,
+        batchdiff.Table("a", "t"),
+        batchdiff.Table("b", "t"),
+        batchdiff.Options(key=("id",), **options),
+    )
+
+
+def test_identical_tables_match_and_the_checksums_ran(engine: DuckEngine) -> None:
+    result = _compare(engine)
+    assert result.match and result.rows_baseline == result.rows_candidate == 100000
+    assert any("sum(hash(" in q for q in engine.queries)  # compared, not skipped
+    assert not any("full outer join (select *" in q for q in engine.queries)  # no row diff needed
+
+
+def test_changed_missing_and_extra_rows_are_found_with_values_side_by_side(engine: DuckEngine) -> None:
+    engine.con.execute("update b.t set amount = amount + 0.01 where id in (7, 99999)")
+    engine.con.execute("update b.t set name = null where id = 500")
+    engine.con.execute("delete from b.t where id = 42")
+    engine.con.execute("insert into b.t values (100000, 1.00, 0.5, 'new')")
+    result = _compare(engine)
+    assert not result.match
+    found = {(r.key, r.kind): r.columns for r in result.rows}
+    assert found == {
+        ((7,), "changed"): {"amount": (Decimal("8.75"), Decimal("8.76"))},
+        ((42,), "only in baseline"): {
+            "amount": (Decimal("52.50"), None),
+            "score": (14.0, None),
+            "name": ("n42", None),
+        },
+        ((500,), "changed"): {"name": ("n500", None)},
+        ((99999,), "changed"): {"amount": (Decimal("124998.75"), Decimal("124998.76"))},
+        ((100000,), "only in candidate"): {
+            "amount": (None, Decimal("1.00")),
+            "score": (None, 0.5),
+            "name": (None, "new"),
+        },
+    }
+
+
+def test_float_tolerance_ignored_columns_and_schema_changes(engine: DuckEngine) -> None:
+    engine.con.execute("update b.t set score = score + 1e-12 where id < 5000")
+    assert not _compare(engine).match  # exact by default
+    assert _compare(engine, tolerance=1e-9).match
+    engine.con.execute("update b.t set name = 'x'")
+    assert _compare(engine, tolerance=1e-9, ignore=frozenset({"name"})).match
+    engine.con.execute("alter table b.t add column extra integer")
+    result = _compare(engine, tolerance=1e-9, ignore=frozenset({"name"}))
+    assert result.schema == ["extra only in candidate"] and not result.match
+
+
+def test_bisection_descends_only_into_differing_segments(engine: DuckEngine) -> None:
+    engine.con.execute("update b.t set amount = 0 where id in (3, 77777)")
+    result = _compare(engine, segments=16, row_diff_below=100)
+    assert result.levels >= 3 and result.segments_differing == 2
+    assert sorted(r.key for r in result.rows) == [(3,), (77777,)]
+
+
+def test_duplicated_rows_are_not_hidden(engine: DuckEngine) -> None:
+    engine.con.execute("insert into b.t select * from b.t where id = 10")
+    result = _compare(engine)
+    assert result.rows_candidate == 100001 and not result.match
+
+
+# ---- parity validate batch --------------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=dev", "-c", "user.email=dev@finsight.io", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A masked sample, as masked_sample_refresh lands it (the test's own key)."""
+    raw, out = tmp_path_factory.mktemp("raw"), tmp_path_factory.mktemp("sample")
+    subprocess.run([sys.executable, "-m", "datagen.generate", str(raw)], cwd=ROOT / "pipelines", check=True)
+    found = policies.load_all(ROOT)
+    for source in batch._order(found):
+        sampling.sample(found[source][1], KEY, raw / f"{source}.csv", out / f"{source}.csv")
+    return out
+
+
+def _validate(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = cli.main(["validate", "batch", "--repo", str(repo), *args, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.integration
+def test_a_rounding_change_in_one_model_shows_exactly_the_affected_rows(
+    repo_git: Path, sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = repo_git / "pipelines/dbt/models/marts/fct_payments.sql"
+    text = model.read_text()
+    model.write_text(text.replace("cast(amount as number(18,2))", "cast(round(amount, 0) as number(18,2))"))
+    _git(repo_git, "commit", "-qam", "fct_payments: whole amounts")
+    code, report = _validate(
+        repo_git, capsys, "--baseline", "HEAD~1", "--candidate", "HEAD", "--sample", str(sample)
+    )
+    assert code == 1 and not report["ok"]
+    relations = {r["relation"]: r for r in report["relations"]}
+    assert len(relations) == 14 and all(r["rows"]["baseline"] > 0 for r in relations.values())
+    assert [name for name, r in relations.items() if not r["match"]] == ["FCT_PAYMENTS"]
+    # Exactly the payments whose masked amount is not whole, each with both values.
+    with (sample / "payments.csv").open() as handle:
+        amounts = {int(r["payment_id"]): Decimal(r["amount"]) for r in csv.DictReader(handle)}
+    assert relations["FCT_PAYMENTS"]["rows"]["baseline"] == len(amounts)
+    expected = {pid for pid, amount in amounts.items() if amount != amount.to_integral_value()}
+    differences = relations["FCT_PAYMENTS"]["differences"]
+    assert {d["key"][0] for d in differences} == expected and len(differences) == len(expected)
+    for d in differences:
+        assert d["kind"] == "changed" and list(d["columns"]) == ["AMOUNT"]
+        before, after = (Decimal(str(v)) for v in d["columns"]["AMOUNT"])
+        assert before == amounts[d["key"][0]] and after == before.to_integral_value(rounding="ROUND_HALF_UP")
+
+
+@pytest.mark.integration
+def test_identical_commits_report_no_differences(
+    repo_git: Path, sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["validate", "batch", "--repo", str(repo_git), "--baseline", "HEAD", "--candidate", "HEAD"]
+    assert cli.main([*args, "--sample", str(sample)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].endswith("14 relation(s) compared, no differences")
+    assert sum(line.endswith(" rows)") and ": match (" in line for line in out) == 14
+
+
+def test_bad_refs_and_samples_are_one_line_exit_2(
+    repo_git: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["validate", "batch", "--repo", str(repo_git), "--baseline", "HEAD"]
+    assert cli.main([*args, "--candidate", "no-such-ref"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--candidate no-such-ref" in err[0]
+    assert cli.main([*args, "--candidate", "HEAD", "--sample", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds no masked" in err[0]
