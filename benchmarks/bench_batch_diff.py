@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         _tables(path, args.rows)
         print(
-            f"two tables of {args.rows} rows, {DIFFERING} differing: built in {time.perf_counter() - started:.1f}s"
+            f"two tables of {args.rows} rows, {DIFFERING} differing: "
+            f"built in {time.perf_counter() - started:.1f}s"
         )
         expected = {i for i in range(args.rows) if i % (args.rows // DIFFERING) == 17}
         con = duckdb.connect(str(path))

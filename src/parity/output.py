@@ -33,5 +33,5 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def emit_json(document: Any, stream: TextIO | None = None) -> None:
-    json.dump(document, stream or sys.stdout, indent=2, sort_keys=True)
-    print(file=stream or sys.stdout)
+    text = json.dumps(document, indent=2, sort_keys=True)  # whole or nothing: never half a document
+    print(text, file=stream or sys.stdout)

@@ -4,7 +4,6 @@ values side by side. Exit 1 when anything differs."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,11 @@ def findings(results: list[batchdiff.TableDiff], one_side: list[str]) -> list[Fi
     return out
 
 
+def _plain(value: Any) -> Any:
+    """JSON's own types as they are; decimals, dates and timestamps as their exact text."""
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+
 def _document(r: batchdiff.TableDiff) -> dict[str, Any]:
     return {
         "relation": r.baseline.name,
@@ -38,7 +42,11 @@ def _document(r: batchdiff.TableDiff) -> dict[str, Any]:
         "rows": {"baseline": r.rows_baseline, "candidate": r.rows_candidate},
         "schema": r.schema,
         "differences": [
-            {"key": list(d.key), "kind": d.kind, "columns": {c: list(v) for c, v in d.columns.items()}}
+            {
+                "key": [_plain(k) for k in d.key],
+                "kind": d.kind,
+                "columns": {c: [_plain(a), _plain(b)] for c, (a, b) in d.columns.items()},
+            }
             for d in r.rows
         ],
         "truncated": r.truncated,
@@ -54,7 +62,8 @@ def _print(results: list[batchdiff.TableDiff], one_side: list[str]) -> None:
             print(f"{r.baseline.name}: match ({r.rows_baseline} rows)")
             continue
         print(
-            f"{r.baseline.name}: DIFFERS ({r.rows_baseline} rows in baseline, {r.rows_candidate} in candidate)"
+            f"{r.baseline.name}: DIFFERS "
+            f"({r.rows_baseline} rows in baseline, {r.rows_candidate} in candidate)"
         )
         for problem in r.schema:
             print(f"  schema: {problem}")
@@ -64,7 +73,8 @@ def _print(results: list[batchdiff.TableDiff], one_side: list[str]) -> None:
         hidden = len(r.rows) - SHOWN
         if hidden > 0 or r.truncated:
             print(
-                f"  ... {'more than ' if r.truncated else ''}{len(r.rows)} differing rows in all (--format json)"
+                f"  ... {'more than ' if r.truncated else ''}{len(r.rows)} differing rows in all"
+                " (--format json)"
             )
     for line in one_side:
         print(f"{line.split(' ')[0]}: DIFFERS ({line})")

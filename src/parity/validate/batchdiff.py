@@ -140,10 +140,14 @@ class _Plan:
     def checksums(self, a: Table, b: Table, level: int, parents: Sequence[int]) -> str:
         """The segments of `level` (within the differing `parents` of the level above) that differ."""
         where = self.within(level - 1, parents)
-        side = f"select {self.segment(level)} as s, count(*) as n, sum({self.row_hash}) as h from {{t}}{where} group by 1"
+        side = (
+            f"select {self.segment(level)} as s, count(*) as n, sum({self.row_hash}) as h "
+            f"from {{t}}{where} group by 1"
+        )
         return (
             f"with a as ({side.format(t=a.sql())}), b as ({side.format(t=b.sql())}) "
-            "select coalesce(a.s, b.s), coalesce(a.n, 0), coalesce(b.n, 0) from a full outer join b on a.s = b.s "
+            "select coalesce(a.s, b.s), coalesce(a.n, 0), coalesce(b.n, 0) "
+            "from a full outer join b on a.s = b.s "
             "where a.n is distinct from b.n or a.h is distinct from b.h"
         )
 
@@ -225,9 +229,9 @@ def compare(engine: Engine, baseline: Table, candidate: Table, options: Options)
     level, differing = 0, [0]
     while True:
         level += 1
-        found = engine.query(plan.checksums(baseline, candidate, level, differing))
-        differing = sorted(int(s) for s, _, _ in found)
-        rows = sum(max(int(n), int(m)) for _, n, m in found)
+        segments = engine.query(plan.checksums(baseline, candidate, level, differing))
+        differing = sorted(int(s) for s, _, _ in segments)
+        rows = sum(max(int(n), int(m)) for _, n, m in segments)
         if not differing or rows <= options.row_diff_below or level >= options.max_levels:
             break
     result.levels, result.segments_differing = level, len(differing)
