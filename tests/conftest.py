@@ -37,6 +37,28 @@ def busy_cores() -> Iterator[int]:
             hog.wait()
 
 
+def localstack(factory: pytest.TempPathFactory, services: str) -> Iterator[object]:
+    """A LocalStack of `services` for one test module (the caller makes it a module fixture)."""
+    from parity.stack import start_localstack
+
+    service = start_localstack(DEVENV, factory.mktemp("localstack"), services=services)
+    yield service
+    service.stop()
+
+
+def use_localstack(address: str, monkeypatch: pytest.MonkeyPatch, region: str) -> dict[str, str]:
+    """Point boto3 in this test at LocalStack, with its documented dummy credentials."""
+    env = {
+        "AWS_ENDPOINT_URL": address,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",  # parity: allow secret -- LocalStack's documented dummy key
+        "AWS_DEFAULT_REGION": region,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
 @pytest.fixture
 def chdir_tmp(tmp_path: Path) -> Iterator[Path]:
     previous = Path.cwd()

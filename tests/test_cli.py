@@ -33,6 +33,7 @@ def test_help_lists_only_built_commands(capsys: pytest.CaptureFixture[str]) -> N
         "rollback",
         "audit",
         "sample",
+        "validate",
     }
 
 

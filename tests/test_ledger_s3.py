@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from parity import ledger
 from parity.promotion.s3ledger import S3Ledger, make_bucket
-from parity.stack import Service, start_localstack
+from parity.stack import Service
+from tests import conftest
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,23 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    devenv = Path(os.environ.get("PARITY_DEVENV", ROOT / ".devenv"))
-    service = start_localstack(devenv, tmp_path_factory.mktemp("localstack"), services="s3")
-    yield service
-    service.stop()
+    yield from conftest.localstack(tmp_path_factory, "s3")  # type: ignore[misc]
 
 
 @pytest.fixture
 def aws(localstack: Service, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {
-        "AWS_ENDPOINT_URL": localstack.address,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",  # parity: allow secret -- LocalStack's documented dummy key
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
+    return conftest.use_localstack(localstack.address, monkeypatch, "us-east-1")
 
 
 def _client() -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,8 +16,9 @@ import pytest
 
 from parity import cli, masking
 from parity.errors import BadInput
-from parity.stack import Service, start_localstack
+from parity.stack import Service
 from parity.validate import policies
+from tests import conftest
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "finsight/masking/sample-key"
@@ -135,24 +135,14 @@ def test_bad_policies_are_refused_with_one_line() -> None:
 
 @pytest.fixture(scope="module")
 def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    devenv = Path(os.environ.get("PARITY_DEVENV", ROOT / ".devenv"))
-    service = start_localstack(devenv, tmp_path_factory.mktemp("localstack"), services="secretsmanager")
-    yield service
-    service.stop()
+    yield from conftest.localstack(tmp_path_factory, "secretsmanager")  # type: ignore[misc]
 
 
 @pytest.fixture
 def aws(localstack: Service, monkeypatch: pytest.MonkeyPatch) -> Any:
     import boto3  # type: ignore[import-untyped]
 
-    env = {
-        "AWS_ENDPOINT_URL": localstack.address,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",  # parity: allow secret -- LocalStack's documented dummy key
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    conftest.use_localstack(localstack.address, monkeypatch, "eu-west-1")
     manager = boto3.client("secretsmanager")
     try:
         manager.create_secret(Name=SECRET, SecretString=json.dumps({"hmac_key": KEY.decode()}))
