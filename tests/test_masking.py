@@ -111,11 +111,11 @@ def test_date_shift_moves_one_entitys_dates_together_and_noise_keeps_decimals() 
 
 def test_sampling_is_seeded_and_every_stratum_is_represented() -> None:
     rows = [{"id": i, "country": "LU" if i == 7 else "GB"} for i in range(1000)]
-    sampling = masking.Sampling(fraction=0.1, entity="id", strata=("country",), min_per_stratum=1, seed=3)
-    kept = masking.sample_rows(sampling, rows)
-    assert kept == masking.sample_rows(sampling, rows)  # seeded
+    plan = masking.Sampling(fraction=0.1, entity="id", strata=("country",), min_per_stratum=1, seed=3)
+    kept = sampling.sample_rows(plan, rows)
+    assert kept == sampling.sample_rows(plan, rows)  # seeded
     assert 7 in kept and 60 < len(kept) < 140
-    other = masking.sample_rows(masking.Sampling(fraction=0.1, entity="id", seed=4), rows)
+    other = sampling.sample_rows(masking.Sampling(fraction=0.1, entity="id", seed=4), rows)
     assert set(other) != set(kept)
 
 

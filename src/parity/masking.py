@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -290,32 +290,3 @@ class Masker:
                 relative = float(mask.params.get("relative", 0.05))
                 out[name] = self.noise(value, relative, None if digits is None else int(digits), index, name)
         return out
-
-
-def sample_rows(
-    sampling: Sampling,
-    rows: Sequence[Mapping[str, Any]],
-    member: Callable[[Mapping[str, Any]], bool] | None = None,
-) -> list[int]:
-    """The indices kept, in source order: an entity (or, without one, a row) is kept when its seeded
-    hash falls under the fraction, so every table keyed by the same entity keeps the same ones; a
-    stratum with fewer than min_per_stratum kept rows gets its lowest-hash rows added. With
-    `within`, `member` decides (the row's parent is in the parent's sample)."""
-    if member is not None:
-        return [i for i, row in enumerate(rows) if member(row)]
-
-    def rank(index: int, row: Mapping[str, Any]) -> float:
-        subject = row[sampling.entity] if sampling.entity else index
-        digest = hashlib.sha256(f"{sampling.seed}\x1f{subject}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2**64
-
-    ranks = [rank(i, row) for i, row in enumerate(rows)]
-    kept = {i for i, r in enumerate(ranks) if r < sampling.fraction}
-    strata: dict[tuple[Any, ...], list[int]] = {}
-    for i, row in enumerate(rows):
-        strata.setdefault(tuple(row[c] for c in sampling.strata), []).append(i)
-    for members in strata.values():
-        short = min(sampling.min_per_stratum, len(members)) - sum(1 for i in members if i in kept)
-        if short > 0:
-            kept.update(sorted((i for i in members if i not in kept), key=ranks.__getitem__)[:short])
-    return sorted(kept)

@@ -9,8 +9,9 @@ kept rows only. A CSV stays text: a passthrough column keeps its exact bytes.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,35 @@ def _suffix(path: Path, what: str) -> str:
     return suffix
 
 
+def sample_rows(
+    sampling: masking.Sampling,
+    rows: Sequence[Mapping[str, Any]],
+    member: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> list[int]:
+    """The indices kept, in source order: an entity (or, without one, a row) is kept when its seeded
+    hash falls under the fraction, so every table keyed by the same entity keeps the same ones; a
+    stratum with fewer than min_per_stratum kept rows gets its lowest-hash rows added. With
+    `within`, `member` decides (the row's parent is in the parent's sample)."""
+    if member is not None:
+        return [i for i, row in enumerate(rows) if member(row)]
+
+    def rank(index: int, row: Mapping[str, Any]) -> float:
+        subject = row[sampling.entity] if sampling.entity else index
+        digest = hashlib.sha256(f"{sampling.seed}\x1f{subject}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    ranks = [rank(i, row) for i, row in enumerate(rows)]
+    kept = {i for i, r in enumerate(ranks) if r < sampling.fraction}
+    strata: dict[tuple[Any, ...], list[int]] = {}
+    for i, row in enumerate(rows):
+        strata.setdefault(tuple(row[c] for c in sampling.strata), []).append(i)
+    for members in strata.values():
+        short = min(sampling.min_per_stratum, len(members)) - sum(1 for i in members if i in kept)
+        if short > 0:
+            kept.update(sorted((i for i in members if i not in kept), key=ranks.__getitem__)[:short])
+    return sorted(kept)
+
+
 @dataclass(frozen=True)
 class _Read:
     names: list[str]  # the source's columns, in its order
@@ -113,7 +143,7 @@ def _read_csv(path: Path, policy: masking.MaskingPolicy, member: Member) -> _Rea
         names = list(reader.fieldnames or [])
         policy.check_columns(names, str(path))
         rows: list[dict[str, Any]] = list(reader)
-    kept = masking.sample_rows(policy.sampling, rows, member)
+    kept = sample_rows(policy.sampling, rows, member)
     return _Read(names, None, [rows[i] for i in kept], kept, len(rows))
 
 
@@ -127,7 +157,7 @@ def _read_parquet(path: Path, policy: masking.MaskingPolicy, member: Member) -> 
     within = sampling.within[1] if sampling.within else None
     keys = [c for c in dict.fromkeys([sampling.entity, within, *sampling.strata]) if c]
     index_rows = dataset.to_table(columns=keys).to_pylist() if keys else [{}] * dataset.count_rows()
-    kept = masking.sample_rows(sampling, index_rows, member)
+    kept = sample_rows(sampling, index_rows, member)
     table = dataset.to_table().take(kept)
     return _Read(names, table.schema, table.to_pylist(), kept, len(index_rows))
 
