@@ -17,7 +17,7 @@ import pytest
 from parity import cli, masking
 from parity.errors import BadInput
 from parity.stack import Service
-from parity.validate import policies
+from parity.validate import policies, sampling
 from tests import conftest
 
 ROOT = Path(__file__).resolve().parent.parent
