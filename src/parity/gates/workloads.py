@@ -98,7 +98,7 @@ def logged(command: list[Any], log: Path, **kwargs: Any) -> subprocess.Completed
     return done
 
 
-def _tail(done: subprocess.CompletedProcess[str]) -> str:
+def last_line(done: subprocess.CompletedProcess[str]) -> str:
     return ((done.stdout.strip() or done.stderr.strip()).splitlines() or ["no output"])[-1][:300]
 
 
@@ -156,7 +156,7 @@ def dbt_build(
             if done.returncode != 0 and (args[0] != "build" or done.returncode != 1):
                 raise ParityError(
                     "gate quality",
-                    f"dbt {args[0]} exited {done.returncode}: {_tail(done)}",
+                    f"dbt {args[0]} exited {done.returncode}: {last_line(done)}",
                     f"See {work / 'dbt.log'}",
                 )
         if not results_file.is_file():
@@ -169,7 +169,7 @@ def dbt_build(
         ]
         if done.returncode != 0 and all(r["status"] in {"success", "pass"} for r in results):
             results.append(
-                {"unique_id": "dbt build", "status": "error", "message": f"exited 1: {_tail(done)}"}
+                {"unique_id": "dbt build", "status": "error", "message": f"exited 1: {last_line(done)}"}
             )
     finally:
         service.stop()
@@ -226,7 +226,9 @@ def spark_jobs(
         log = work / "spark.log"
         landing = logged([python, "-m", "finsight_spark.landing", work / "csv"], log, env=env, timeout=1800)
         if landing.returncode != 0:
-            raise ParityError("gate quality", f"landing the sample failed: {_tail(landing)}", f"See {log}")
+            raise ParityError(
+                "gate quality", f"landing the sample failed: {last_line(landing)}", f"See {log}"
+            )
         report = work / "spark-report.json"
         started = time.monotonic()
         done = logged(

@@ -154,7 +154,7 @@ def _dbt(root: Path, project: Path, sample: Path, env: dict[str, str], log: Path
             timeout=1800,
         )
         if done.returncode != 0:
-            tail = ((done.stdout.strip() or done.stderr.strip()).splitlines() or ["no output"])[-1][:300]
+            tail = workloads.last_line(done)
             raise ParityError(
                 f"validate batch: {project.parent.parent.name}",
                 f"dbt {args[0]} exited {done.returncode}: {tail}",
