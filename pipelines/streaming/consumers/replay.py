@@ -1,5 +1,6 @@
 """Replay dead letters to their source topic after a fix: `python -m consumers.replay --from DLQ --max N`.
-The consumers' sink is idempotent, so replaying a message twice is harmless."""
+Each replayed message gets a new offset on its source topic. The group commits what it replayed, so
+a second run replays only newer dead letters; readers of the sink dedupe by event id."""
 
 from __future__ import annotations
 
