@@ -18,6 +18,7 @@ from parity.lint.repository import lint_rendered, lint_sources
 from parity.policy import Policy
 from parity.rendering import read_values, render_all
 from parity.validate import policies as masking_policies
+from parity.validate import topics
 
 SPARK_JARS_LOCK = Path("lock/spark-jars.lock")
 DBT_PROJECT = Path("pipelines/dbt")
@@ -88,6 +89,7 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
     jars = set(loaders.load_checksums(root / SPARK_JARS_LOCK, str(SPARK_JARS_LOCK)))
     current = image_inputs.current_hashes(root)  # rule 2's lock freshness and rule 7's cache key
     repository = repository_findings(root, current) + masking_policies.findings(root)
+    repository += topics.findings({e: values[e] for e in report.environments if e == policy.values_env(e)})
     with ThreadPoolExecutor(max_workers=2) as background:
         lint = background.submit(lint_sources, root, policy, []) if not envs else None
         findings = invariants.check_values_keys(values)

@@ -13,7 +13,9 @@ import argparse
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from consumers.sink import BatchSink, Limits, describe
 
 ASSIGNMENT_POLLS = 120  # one-second polls to wait for the group to assign partitions
 POLL_SECONDS = 0.25
+IN_FLIGHT = 4  # batches queued for PUT before the loop waits for the oldest
 
 
 class Pipeline:
@@ -47,6 +50,7 @@ class Pipeline:
         self.assigned = False
         self.resumed: list[TopicPartition] = []
         self.unflushed_letters = False
+        self.in_flight: deque[tuple[int, Future[int]]] = deque()
 
     def handle(self, message: Message) -> None:
         payload = message.value() or b""
@@ -69,14 +73,25 @@ class Pipeline:
         self.stats["written"] += 1
 
     def flush(self, partitions: list[int]) -> None:
-        if not partitions:
-            return
-        if self.unflushed_letters:
+        if partitions and self.unflushed_letters:
             if self.dead_letters.flush(30) != 0:
                 raise KafkaException("dead letters not acknowledged; not committing")
             self.unflushed_letters = False
-        offsets = [TopicPartition(self.topic, p, self.sink.flush(p)) for p in partitions]
-        self.consumer.commit(offsets=offsets, asynchronous=False)
+        self.in_flight.extend((p, self.sink.submit(p)) for p in partitions)
+        self.commit_written(wait=len(self.in_flight) - IN_FLIGHT)
+
+    def commit_written(self, wait: int = 0) -> None:
+        """Commit the batches whose PUT completed, oldest first, waiting for the `wait` oldest.
+        A failed PUT raises here, before anything after it is committed."""
+        offsets: dict[int, int] = {}
+        while self.in_flight and (wait > 0 or self.in_flight[0][1].done()):
+            partition, written = self.in_flight.popleft()
+            offsets[partition] = written.result()
+            wait -= 1
+        if offsets:
+            self.consumer.commit(
+                offsets=[TopicPartition(self.topic, p, at) for p, at in offsets.items()], asynchronous=False
+            )
 
     def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Start each partition after what a crashed predecessor wrote but did not commit."""
@@ -92,6 +107,7 @@ class Pipeline:
         consumer.assign(partitions)
 
     def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.commit_written(wait=len(self.in_flight))  # what was written is committed while still ours
         for tp in partitions:
             self.sink.drop(tp.partition)
 
@@ -123,7 +139,11 @@ class Pipeline:
         finally:
             if clean:  # a stop or the idle limit: what is buffered goes out before the group is left
                 self.flush(self.sink.pending())
+                self.commit_written(wait=len(self.in_flight))
+            else:  # a failure: nothing more is committed, and close() must not wait on PUTs
+                self.in_flight.clear()
             self.consumer.close()
+            self.sink.uploader.shutdown(wait=clean)
 
 
 def main(argv: list[str]) -> int:

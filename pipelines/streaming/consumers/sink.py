@@ -6,7 +6,8 @@ object's key is its topic, partition and offset range:
 
     stream/<dataset>/topic=<topic>/partition=<p>/<first offset:020d>-<last offset:020d>.jsonl
 
-The consumer commits `last + 1` only after the PUT. A crash before the PUT loses just the buffer,
+PUTs run on one background thread, in submission order, while the consumer goes on decoding;
+the consumer commits `last + 1` only after the PUT completed. A crash before the PUT loses just the buffer,
 which Kafka delivers again (at-least-once). A crash between the PUT and the commit leaves an object
 starting at the committed offset: on assignment the consumer resumes after the chain of such
 objects (`resume`), so no offset is ever written twice, whatever the batch boundaries were.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +54,11 @@ class BatchSink:
             "s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint_url or None
         )
         self.batches: dict[int, Batch] = {}
+        self.uploader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-put")
         self.lags_ms: list[int] = []
         self.objects = 0
+        self.first_event: float | None = None  # time.time() of the first event and of the last PUT
+        self.last_flush = 0.0
 
     def prefix(self, partition: int) -> str:
         return f"stream/{self.dataset}/topic={self.topic}/partition={partition}/"
@@ -66,6 +71,7 @@ class BatchSink:
         batch = self.batches.get(partition)
         if batch is None:
             batch = self.batches[partition] = Batch(first=offset, started=time.monotonic())
+            self.first_event = self.first_event or time.time()
         batch.last = offset
         if line is not None:
             batch.lines.append(line)
@@ -89,10 +95,12 @@ class BatchSink:
         """Forget a revoked partition's buffer: uncommitted, so its next owner reads it again."""
         self.batches.pop(partition, None)
 
-    def flush(self, partition: int) -> int:
-        """PUT one partition's batch (nothing when every message went to the dead letters) and
-        return the offset to commit."""
-        batch = self.batches.pop(partition)
+    def submit(self, partition: int) -> Future[int]:
+        """Queue the PUT of one partition's batch (none when every message went to the dead
+        letters); the future gives the offset to commit once the object is written."""
+        return self.uploader.submit(self._put, partition, self.batches.pop(partition))
+
+    def _put(self, partition: int, batch: Batch) -> int:
         if batch.lines:
             body = b"\n".join(batch.lines) + b"\n"
             key = self.key(partition, batch.first, batch.last)
@@ -100,6 +108,7 @@ class BatchSink:
             self.objects += 1
             done = int(time.time() * 1000)
             self.lags_ms.extend(done - stamp for stamp in batch.stamps)
+            self.last_flush = time.time()
         return batch.last + 1
 
     def resume(self, partition: int, committed: int) -> int:
@@ -125,4 +134,12 @@ class BatchSink:
 
 
 def describe(sink: BatchSink) -> dict[str, Any]:
-    return {"objects": sink.objects, "lag_p99_ms": sink.lag_percentile(0.99)}
+    """Objects written, end-to-end lag (a message's timestamp to its object's PUT), and when the
+    first event was consumed and the last object written (epoch seconds)."""
+    return {
+        "objects": sink.objects,
+        "lag_p50_ms": sink.lag_percentile(0.5),
+        "lag_p99_ms": sink.lag_percentile(0.99),
+        "first_event_at": sink.first_event,
+        "last_put_at": sink.last_flush or None,
+    }

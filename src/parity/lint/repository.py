@@ -28,6 +28,7 @@ from parity.lint.suppress import Suppression
 from parity.output import write_atomic
 from parity.policy import Policy
 from parity.rendering import read_values
+from parity.validate import topics  # its declarations are parity's to read, not a workload's
 
 NAME_ALIASES = {"production", "prd", "stg", "stage", "development", "uat", "qa", "test-env"}
 # Workload code and manifests: where environment names and values must never appear.
@@ -126,7 +127,7 @@ def wiring(root: Path, policy: Policy) -> list[Finding]:
         out += rules.wiring_findings(
             values_path,
             (root / values_path).read_text(),
-            flatten(read_values(root, env)),
+            [k for k in flatten(read_values(root, env)) if not k.startswith(f"{topics.SECTION}.")],
             sources,
             str(BASE_KUSTOMIZATION),
             keys if env == policy.path[0] else [],
