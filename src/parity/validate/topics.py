@@ -34,10 +34,10 @@ POLICIES = frozenset({"delete", "compact", "compact,delete"})
 @dataclass(frozen=True)
 class TopicSpec:
     partitions: int
-    replicationFactor: int  # noqa: N815 - the values file's own spelling
-    retentionMs: int  # noqa: N815
-    cleanupPolicy: str  # noqa: N815
-    minInsyncReplicas: int  # noqa: N815
+    replicationFactor: int  # the values file spells them so
+    retentionMs: int
+    cleanupPolicy: str
+    minInsyncReplicas: int
 
 
 def parse(values: dict[str, Any], source: str) -> dict[str, TopicSpec]:
@@ -61,9 +61,8 @@ def parse(values: dict[str, Any], source: str) -> dict[str, TopicSpec]:
             if not isinstance(value, wanted) or isinstance(value, bool):
                 raise BadInput(source, f"{where}.{name} is {value!r}", f"Make it {wanted.__name__}")
         if spec["cleanupPolicy"] not in POLICIES:
-            raise BadInput(
-                source, f"{where}.cleanupPolicy is {spec['cleanupPolicy']!r}", f"Use one of {sorted(POLICIES)}"
-            )
+            policy = spec["cleanupPolicy"]
+            raise BadInput(source, f"{where}.cleanupPolicy is {policy!r}", f"Use one of {sorted(POLICIES)}")
         out[str(topic)] = TopicSpec(**spec)
     return out
 
