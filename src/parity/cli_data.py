@@ -24,7 +24,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
     validate = commands.add_parser(
         "validate", parents=[common], help="the same input must give the same data: baseline vs candidate"
     )
-    kinds = validate.add_subparsers(dest="kind", required=True, metavar="batch")
+    kinds = validate.add_subparsers(dest="kind", required=True, metavar="batch|stream")
     batch = kinds.add_parser(
         "batch", parents=[common], help="both sides' dbt models on one masked sample; every relation compared"
     )
@@ -35,9 +35,50 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
     )
     batch.add_argument("--env", default="dev", help="whose platform values the runs read (default: dev)")
     format_option(batch)
+    stream = kinds.add_parser(
+        "stream", parents=[common], help="both sides' consumers on one replayed masked event sample"
+    )
+    stream.add_argument("--baseline", required=True, help="a release id or git ref")
+    stream.add_argument("--candidate", required=True, help="a release id or git ref")
+    source = stream.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--events", type=Path, help='the recorded sample: JSON lines {"subject", "key", "value"}'
+    )
+    source.add_argument(
+        "--topic", help="record the sample from this live topic instead (with --bootstrap-servers)"
+    )
+    stream.add_argument("--bootstrap-servers", help="the broker holding --topic")
+    stream.add_argument("--subject", help="--topic's subject (pipelines/schemas/subjects.yaml)")
+    stream.add_argument(
+        "--offsets", default="0:1000", help="--topic's range per partition, START:END (default 0:1000)"
+    )
+    stream.add_argument("--env", default="dev", help="whose platform values and partitions (default: dev)")
+    format_option(stream)
+
+
+def _recording(args: argparse.Namespace) -> list[Any]:
+    from parity.errors import BadInput
+    from parity.validate import stream
+
+    if args.events is not None:
+        return stream.load_recording(args.events)
+    start, _, end = args.offsets.partition(":")
+    if not (args.bootstrap_servers and args.subject and start.isdigit() and end.isdigit()):
+        raise BadInput(
+            f"--topic {args.topic}", "needs --bootstrap-servers, --subject and --offsets START:END",
+            "Give all three, or record the sample to a file and pass --events",
+        )  # fmt: skip
+    return stream.record_topic(args.bootstrap_servers, args.topic, args.subject, int(start), int(end))
 
 
 def dispatch(root: Path, args: argparse.Namespace) -> int:
+    if args.command == "validate" and args.kind == "stream":
+        from parity.cli import load_policy
+        from parity.commands import validate_stream
+
+        return validate_stream.run(
+            root, load_policy(root), args.env, args.baseline, args.candidate, _recording(args), args.format
+        )
     if args.command == "validate":
         from parity.commands import validate
 

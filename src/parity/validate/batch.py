@@ -91,16 +91,17 @@ def unique_keys(project: Path) -> dict[str, tuple[str, ...]]:
     return keys
 
 
-def _checkout(root: Path, side: Side, out: Path) -> Path:
+def checkout(root: Path, side: Side, out: Path, paths: tuple[str, ...] = PROJECT) -> Path:
+    """`paths` as they are in the side's commit, extracted under `out` (which it returns)."""
     done = subprocess.run(
-        ["git", "archive", "--format=tar", side.sha, *PROJECT], cwd=root, capture_output=True, check=False
+        ["git", "archive", "--format=tar", side.sha, *paths], cwd=root, capture_output=True, check=False
     )
     if done.returncode != 0:
         problem = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["git archive failed"]
-        raise BadInput(f"--{side.name} {side.ref}", problem[0], "Pass a commit that has pipelines/dbt")
+        raise BadInput(f"--{side.name} {side.ref}", problem[0], f"Pass a commit that has {paths[0]}")
     with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
         archive.extractall(out, filter="data")
-    return out / "pipelines" / "dbt"
+    return out
 
 
 def _order(found: dict[str, Any]) -> list[str]:
@@ -215,7 +216,7 @@ def run(
     keys: dict[str, tuple[str, ...]] = {}
     with warehouse(root, work, values) as (connection, host, port):
         for side in sides:
-            project = _checkout(root, side, work / side.name)
+            project = checkout(root, side, work / side.name) / "pipelines" / "dbt"
             keys.update(unique_keys(project))
             env = workloads.workload_env(
                 values,

@@ -13,11 +13,13 @@ And across releases: `compare(baseline, candidate)` lists every field a release 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from parity.errors import BadInput
 from parity.findings import Finding
 from parity.invariants import violation
+from parity.policy import Policy
 
 SECTION = "topicConfig"
 # Field in values.yaml -> the Kafka config it stands for (what the Admin API calls it).
@@ -124,4 +126,32 @@ def findings(values: dict[str, dict[str, Any]]) -> list[Finding]:
     return [
         violation("topic-config", "repo", f"overlays/*/values.yaml#spec.{SECTION}", "", problem)
         for problem in across(declared(values))
+    ]
+
+
+def at_commit(root: Path, sha: str, envs: list[str]) -> dict[str, dict[str, TopicSpec]]:
+    """Each environment's declared topics as of one commit (none where it declared none yet)."""
+    from parity.promotion.store import git
+    from parity.rendering import parse_values
+
+    out = {}
+    for env in envs:
+        source = f"overlays/{env}/values.yaml"
+        spec = parse_values(git(root, "show", f"{sha}:{source}"), f"{sha[:12]}:{source}")
+        out[env] = parse(spec, f"{sha[:12]}:{source}") if spec.get(SECTION) else {}
+    return out
+
+
+def release_findings(root: Path, policy: Policy, shas: tuple[str, str]) -> list[Finding]:
+    """What a release changes in each environment's declared topics, and the rules across the
+    candidate's environments."""
+    envs = [e for e in policy.environments if policy.values_env(e) == e]
+    before, after = (at_commit(root, sha, envs) for sha in shas)
+    out = [
+        Finding(f"{env} topics", "validate/topic-config", line, scope="stream")
+        for env in envs
+        for line in compare(before[env], after[env])
+    ]
+    return out + [
+        Finding("candidate topics", "validate/topic-config", line, scope="stream") for line in across(after)
     ]
