@@ -108,7 +108,10 @@ def record_topic(bootstrap: str, topic: str, subject: str, start: int, end: int)
 def _replay(address: str, topic: str, messages: list[Recorded]) -> None:
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": address, "enable.idempotence": True, "acks": "all"})
+    # log_level 3: errors only (not the warnings of a broker still electing its coordinator)
+    producer = Producer(
+        {"bootstrap.servers": address, "enable.idempotence": True, "acks": "all", "log_level": 3}
+    )
     for message in messages:
         producer.produce(topic, value=message.value, key=message.key)
     if producer.flush(60) != 0:

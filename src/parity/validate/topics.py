@@ -104,9 +104,12 @@ def across(by_env: dict[str, dict[str, TopicSpec]]) -> list[str]:
             each = ", ".join(f"{env} {spec.cleanupPolicy}" for env, spec in sorted(declared.items()))
             out.append(f"{topic}: cleanup.policy differs across environments ({each})")
         if "staging" in declared and "prod" in declared:
-            out += [f"{topic} staging vs prod: {line.split(': ', 1)[1]}" for line in compare(
-                {topic: declared["prod"]}, {topic: declared["staging"]}
-            )]  # fmt: skip
+            staging, prod = _fields(declared["staging"]), _fields(declared["prod"])
+            out += [
+                f"{topic}: staging declares {KAFKA_NAMES[name]} {staging[name]!r}, prod {prod[name]!r}"
+                for name in KAFKA_NAMES
+                if staging[name] != prod[name]
+            ]
         for env, spec in sorted(declared.items()):
             if spec.minInsyncReplicas > spec.replicationFactor:
                 out.append(
