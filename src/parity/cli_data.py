@@ -26,7 +26,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
     )
     kinds = validate.add_subparsers(dest="kind", required=True, metavar="batch|stream")
     batch = kinds.add_parser(
-        "batch", parents=[common], help="both sides' dbt models on one masked sample; every relation compared"
+        "batch", parents=[common], help="both sides' dbt models and Spark jobs on one masked sample, compared"
     )
     batch.add_argument("--baseline", required=True, help="a release id or git ref")
     batch.add_argument("--candidate", required=True, help="a release id or git ref")
@@ -34,6 +34,9 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
         "--sample", type=Path, help="masked CSVs, one per raw source (default: the synthetic sources, masked)"
     )
     batch.add_argument("--env", default="dev", help="whose platform values the runs read (default: dev)")
+    batch.add_argument(
+        "--only", choices=("dbt", "spark"), help="compare only the dbt models or only the Spark jobs"
+    )
     format_option(batch)
     stream = kinds.add_parser(
         "stream", parents=[common], help="both sides' consumers on one replayed masked event sample"
@@ -82,7 +85,9 @@ def dispatch(root: Path, args: argparse.Namespace) -> int:
     if args.command == "validate":
         from parity.commands import validate
 
-        return validate.run(root, args.env, args.baseline, args.candidate, args.sample, args.format)
+        return validate.run(
+            root, args.env, args.baseline, args.candidate, args.sample, args.only, args.format
+        )
     from parity.commands import sample
 
     return sample.run(args.policy, args.src, args.out, args.format)

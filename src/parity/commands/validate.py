@@ -1,10 +1,10 @@
-"""`parity validate batch --baseline REF --candidate REF`: both sides' dbt models on one masked
-sample, every relation compared; per relation a match, or the differing keys with the columns'
-values side by side. Exit 1 when anything differs."""
+"""`parity validate batch --baseline REF --candidate REF [--only dbt|spark]`: both sides' dbt
+models and Spark jobs on one masked sample, every relation and curated dataset compared; per
+relation a match, or the differing keys with the columns' values side by side. Exit 1 when
+anything differs."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from parity.findings import Finding
 from parity.invariants import values_of
 from parity.output import emit_json
 from parity.rendering import render
-from parity.validate import batch, batchdiff
+from parity.validate import batch, batchdiff, logs
 
 SHOWN = 20  # differing rows printed per relation (all of them are in --format json)
 
@@ -80,12 +80,21 @@ def _print(results: list[batchdiff.TableDiff], one_side: list[str]) -> None:
         print(f"{line.split(' ')[0]}: DIFFERS ({line})")
 
 
-def run(root: Path, env: str, baseline: str, candidate: str, sample: Path | None, output_format: str) -> int:
+def run(
+    root: Path,
+    env: str,
+    baseline: str,
+    candidate: str,
+    sample: Path | None,
+    only: str | None,
+    output_format: str,
+) -> int:
     settings = batch.load_settings(root)
     sides = (batch.resolve(root, baseline, "baseline"), batch.resolve(root, candidate, "candidate"))
     values = values_of(render(root, env, validate=False).resources)
-    with tempfile.TemporaryDirectory(prefix="parity-validate-") as tmp:
-        results, one_side, origin = batch.run(root, values, sides, sample, settings, Path(tmp))
+    parts = frozenset({only}) if only else batch.PARTS
+    with logs(root, "batch").scratch("validate-batch") as tmp:
+        results, one_side, origin = batch.run(root, values, sides, sample, settings, tmp, parts)
     found = findings(results, one_side)
     if output_format == "json":
         emit_json(

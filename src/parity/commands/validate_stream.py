@@ -5,7 +5,6 @@ every environment, baseline vs candidate and across environments. Exit 1 when an
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from parity.invariants import values_of
 from parity.output import emit_json
 from parity.policy import Policy
 from parity.rendering import render
-from parity.validate import batch, stream, streamdiff, topics
+from parity.validate import batch, logs, stream, streamdiff, topics
 
 SHOWN = streamdiff.SHOWN
 
@@ -59,8 +58,8 @@ def run(
     values = values_of(render(root, env, validate=False).resources)
     declared = topics.at_commit(root, sides[0].sha, [policy.values_env(env)])[policy.values_env(env)]
     partitions = {s: declared[t].partitions for s, t in stream.logical_topics(root).items() if t in declared}
-    with tempfile.TemporaryDirectory(prefix="parity-validate-stream-") as tmp:
-        outcomes = stream.run(root, values, sides, recording, partitions, Path(tmp))
+    with logs(root, "stream").scratch("validate-stream") as tmp:
+        outcomes = stream.run(root, values, sides, recording, partitions, tmp)
     results = []
     for subject in sorted(outcomes["baseline"]):
         per_side = {name: outcomes[name][subject] for name in ("baseline", "candidate")}

@@ -203,14 +203,25 @@ def produce_events(address: str, topic: str, events_csv: Path) -> int:
 
 
 def spark_jobs(
-    root: Path, values: dict[str, str], jobs: list[str], work: Path, as_of: str
+    root: Path,
+    values: dict[str, str],
+    jobs: list[str],
+    work: Path,
+    as_of: str,
+    tree: Path | None = None,
+    sample: Path | None = None,
+    subject: str = "gate quality",
 ) -> tuple[dict[str, Any], Path, int]:
     """Run the jobs on the landed sample for the run date `as_of`; returns the run report, the
-    curated lake root and how many events went into the broker for the Kafka job."""
-    generate(root, work / "csv")
+    curated lake root and how many events went into the broker for the Kafka job. The jobs' code
+    is `tree`'s pipelines (default: this checkout's), the sample `sample`'s CSVs (default: the
+    synthetic sources, generated into `work`)."""
+    code, csv = tree or root, sample or work / "csv"
+    if sample is None:
+        generate(root, csv)
     kafka = start_kafka(locate(root), work / "kafka")
     try:
-        produced = produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], work / "csv" / "events.csv")
+        produced = produce_events(kafka.address, values["FINSIGHT_EVENTS_TOPIC"], csv / "events.csv")
         jars = ",".join(str(p) for p in sorted((locate(root) / "jars" / "spark").glob("*.jar")))
         env = workload_env(
             values,
@@ -218,17 +229,15 @@ def spark_jobs(
             FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,
             FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
             FINSIGHT_KAFKA_SASL_MECHANISM="NONE",
-            PYTHONPATH=f"{root}/pipelines/common:{root}/pipelines/spark",
+            PYTHONPATH=f"{code}/pipelines/common:{code}/pipelines/spark",
             PYSPARK_SUBMIT_ARGS=f"--jars {jars} --conf spark.ui.enabled=false "
             "--conf spark.ui.showConsoleProgress=false pyspark-shell",
         )
         python = venv_bin(root, "spark", "python")
         log = work / "spark.log"
-        landing = logged([python, "-m", "finsight_spark.landing", work / "csv"], log, env=env, timeout=1800)
+        landing = logged([python, "-m", "finsight_spark.landing", csv], log, env=env, timeout=1800)
         if landing.returncode != 0:
-            raise ParityError(
-                "gate quality", f"landing the sample failed: {last_line(landing)}", f"See {log}"
-            )
+            raise ParityError(subject, f"landing the sample failed: {last_line(landing)}", f"See {log}")
         report = work / "spark-report.json"
         started = time.monotonic()
         done = logged(
@@ -239,13 +248,13 @@ def spark_jobs(
         )
         if not report.exists():
             raise ParityError(
-                "gate quality",
+                subject,
                 f"the Spark jobs wrote no report (exit {done.returncode}, {time.monotonic() - started:.0f}s)",
                 f"See {log}",
             )
         outcome: dict[str, Any] = json.loads(report.read_text())
         if done.returncode != 0 and all(o.get("ok") for o in outcome.values()):
-            raise ParityError("gate quality", f"the Spark run exited {done.returncode}", f"See {log}")
+            raise ParityError(subject, f"the Spark run exited {done.returncode}", f"See {log}")
     finally:
         kafka.stop()
     return outcome, work / "lake" / values["FINSIGHT_CURATED_BUCKET"], produced

@@ -29,7 +29,7 @@ from parity.errors import BadInput, ParityError
 from parity.gates import workloads
 from parity.promotion import store
 from parity.stack import fakesnow_connection, start_fakesnow
-from parity.validate import batchdiff, policies, sampling
+from parity.validate import batchdiff, policies, sampling, sparkside
 
 PROJECT = ("pipelines/dbt", "pipelines/dbt_packages_vendor")
 SETTINGS = Path("pipelines/validate.yaml")
@@ -198,6 +198,9 @@ def warehouse(root: Path, work: Path, values: dict[str, str]) -> Iterator[tuple[
         service.stop()
 
 
+PARTS = frozenset({"dbt", "spark"})
+
+
 def run(
     root: Path,
     values: dict[str, str],
@@ -205,10 +208,37 @@ def run(
     sample: Path | None,
     settings: Settings,
     work: Path,
+    parts: frozenset[str] = PARTS,
 ) -> tuple[list[batchdiff.TableDiff], list[str], str]:
-    """Both sides built and compared: the per-relation results, the relations only one side
-    built, and where the sample came from."""
+    """Both sides built and compared (their dbt models, their Spark jobs, or both): the per-relation
+    results, the relations only one side built, and where the sample came from."""
     sample_dir, origin = masked_sample(root, sample, work)
+    results: list[batchdiff.TableDiff] = []
+    one_side: list[str] = []
+    if "dbt" in parts:
+        results, one_side = _dbt_both(root, values, sides, sample_dir, settings, work)
+    if "spark" in parts:
+        lakes, keys = {}, {}
+        for side in sides:
+            tree = checkout(root, side, work / f"spark-{side.name}" / "tree", sparkside.TREE)
+            keys.update(sparkside.spec_of(tree)[1])
+            lakes[side.name] = sparkside.run_side(
+                root, values, tree, sample_dir, work / f"spark-{side.name}", side.name
+            )
+        ignore = {k.removeprefix("lake/"): v for k, v in settings.ignore.items() if k.startswith("lake/")}
+        spark, spark_one_side = sparkside.compare(lakes, keys, settings.tolerance, ignore)
+        results, one_side = results + spark, one_side + spark_one_side
+    return results, one_side, origin
+
+
+def _dbt_both(
+    root: Path,
+    values: dict[str, str],
+    sides: tuple[Side, Side],
+    sample_dir: Path,
+    settings: Settings,
+    work: Path,
+) -> tuple[list[batchdiff.TableDiff], list[str]]:
     schemas = {
         side.name: f"PARITY_VALIDATE_{side.name.upper()}_{uuid.uuid4().hex[:6].upper()}" for side in sides
     }
@@ -246,4 +276,4 @@ def run(
                 every = [c for c in batchdiff.columns(engine, baseline) if c.lower() not in options.ignore]
                 options = batchdiff.Options(**{**options.__dict__, "key": tuple(every)})
             results.append(batchdiff.compare(engine, baseline, candidate, options))
-    return results, one_side, origin
+    return results, one_side
