@@ -187,3 +187,41 @@ def test_bad_refs_and_samples_are_one_line_exit_2(
     assert cli.main([*args, "--candidate", "HEAD", "--sample", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "holds no masked" in err[0]
+
+
+def _lake(root: Path, datasets: dict[str, list[dict[str, Any]]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name, rows in datasets.items():
+        for day in sorted({r["dt"] for r in rows}):  # hive-partitioned, as the jobs write them
+            part = root / name / f"dt={day}"
+            part.mkdir(parents=True)
+            table = pa.Table.from_pylist(
+                [{k: v for k, v in r.items() if k != "dt"} for r in rows if r["dt"] == day]
+            )
+            pq.write_table(table, part / "part-0.parquet")
+    return root
+
+
+def test_spark_datasets_are_compared_from_their_parquet_with_or_without_a_key(tmp_path: Path) -> None:
+    from parity.validate import sparkside
+
+    rows = [{"payment_id": i, "amount": i * 1.5, "dt": f"2026-03-0{1 + i % 3}"} for i in range(1, 301)]
+    daily = [{"day": f"d{i}", "total": i, "dt": "2026-03-01"} for i in range(5)]
+    base = _lake(tmp_path / "a", {"payments": rows, "revenue_daily": daily, "gone": daily})
+    changed = [dict(r, amount=r["amount"] + 1) if r["payment_id"] == 7 else r for r in rows]
+    cand = _lake(tmp_path / "b", {"payments": changed, "revenue_daily": daily})
+    results, one_side = sparkside.compare(
+        {"baseline": base, "candidate": cand}, {"payments": ("payment_id",)}, 0.0, {}
+    )
+    found = {r.baseline.name: r for r in results}
+    assert one_side == ["lake/gone only in baseline"]
+    assert (
+        found["lake/revenue_daily"].match and found["lake/revenue_daily"].rows_baseline == 5
+    )  # every column the key
+    payments = found["lake/payments"]
+    assert payments.rows_baseline == payments.rows_candidate == 300
+    assert [(r.key, r.kind, r.columns) for r in payments.rows] == [
+        ((7,), "changed", {"amount": (10.5, 11.5)})
+    ]

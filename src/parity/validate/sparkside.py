@@ -94,5 +94,8 @@ def compare(
         baseline, candidate = (
             batchdiff.Table(f"spark_{side}", f"lake/{name}") for side in ("baseline", "candidate")
         )
+        if not options.key:  # no unique columns declared: every column is the key
+            every = tuple(c for c in batchdiff.columns(engine, baseline) if c not in options.ignore)
+            options = batchdiff.Options(key=every, ignore=options.ignore, tolerance=tolerance)
         results.append(batchdiff.compare(engine, baseline, candidate, options))
     return results, one_side
