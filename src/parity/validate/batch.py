@@ -18,6 +18,7 @@ import subprocess
 import tarfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,19 +216,30 @@ def run(
     sample_dir, origin = masked_sample(root, sample, work)
     results: list[batchdiff.TableDiff] = []
     one_side: list[str] = []
-    if "dbt" in parts:
-        results, one_side = _dbt_both(root, values, sides, sample_dir, settings, work)
-    if "spark" in parts:
+    # dbt (fakesnow) and each side's Spark (a JVM and a broker of its own) share nothing: they run
+    # side by side, which roughly halves the wall time of a whole comparison.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        dbt = (
+            pool.submit(_dbt_both, root, values, sides, sample_dir, settings, work)
+            if "dbt" in parts
+            else None
+        )
         lakes, keys = {}, {}
-        for side in sides:
-            tree = checkout(root, side, work / f"spark-{side.name}" / "tree", sparkside.TREE)
-            keys.update(sparkside.spec_of(tree)[1])
-            lakes[side.name] = sparkside.run_side(
-                root, values, tree, sample_dir, work / f"spark-{side.name}", side.name
-            )
-        ignore = {k.removeprefix("lake/"): v for k, v in settings.ignore.items() if k.startswith("lake/")}
-        spark, spark_one_side = sparkside.compare(lakes, keys, settings.tolerance, ignore)
-        results, one_side = results + spark, one_side + spark_one_side
+        if "spark" in parts:
+            for side in sides:
+                tree = checkout(root, side, work / f"spark-{side.name}" / "tree", sparkside.TREE)
+                keys.update(sparkside.spec_of(tree)[1])
+                lake = pool.submit(
+                    sparkside.run_side, root, values, tree, sample_dir, work / f"spark-{side.name}", side.name
+                )
+                lakes[side.name] = lake
+        if dbt is not None:
+            results, one_side = dbt.result()
+        if lakes:
+            ignore = {k.removeprefix("lake/"): v for k, v in settings.ignore.items() if k.startswith("lake/")}
+            done = {name: lake.result() for name, lake in lakes.items()}
+            spark, spark_one_side = sparkside.compare(done, keys, settings.tolerance, ignore)
+            results, one_side = results + spark, one_side + spark_one_side
     return results, one_side, origin
 
 
