@@ -25,10 +25,12 @@ test: lint
 	PATH="$(CURDIR)/.devenv/bin:$(CURDIR)/$(TOOL):$$PATH" $(TOOL)/pytest tests/test_local_stack.py
 
 ## bench: check/render/diff at 1x and 5x against dyff; lint; gate all; image builds cold/warm against umoci;
-##        rollback of prod against kubectl apply + rollout status; batch diff of 10M rows against reladiff
+##        rollback of prod against kubectl apply + rollout status; batch diff of 10M rows against reladiff;
+##        the consumers end to end on the real broker (drain, 25K/s and 50K/s offered) against kafka-consumer-perf-test
 bench: bootstrap
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_check
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_gates
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_images
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_rollback
 	.devenv/venvs/tool/bin/python -m benchmarks.bench_batch_diff
+	.devenv/venvs/tool/bin/python -m benchmarks.bench_stream

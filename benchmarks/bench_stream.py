@@ -35,7 +35,7 @@ import boto3
 from parity.gates.runner import values_of
 from parity.gates.workloads import workload_env
 from parity.rendering import render
-from parity.stack import Service, start_kafka, start_localstack
+from parity.stack import Service, stand_in_env, start_kafka, start_localstack
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVENV = ROOT / ".devenv"
@@ -87,11 +87,7 @@ class Stand:
 
         env = workload_env(
             self.values,
-            **AWS,
-            FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=self.kafka.address,
-            FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
-            FINSIGHT_KAFKA_SASL_MECHANISM="NONE",
-            FINSIGHT_S3_ENDPOINT_URL=self.localstack.address,
+            **stand_in_env(self.kafka.address, self.localstack.address),
             FINSIGHT_CONSUMER_GROUP=f"bench-{name}",
             FINSIGHT_EVENTS_TOPIC=f"bench.{name}",
             FINSIGHT_DEAD_LETTER_TOPIC=f"bench.{name}.dlq",

@@ -193,3 +193,20 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             self._assign_work_unit(node)
 
     return LongestFirst(config, log)
+
+
+def commit_edit(repo: Path, relative: str, old: str, new: str, message: str) -> None:
+    """Replace `old` (which must be there) by `new` in one file of a git test repository, and
+    commit it: a candidate commit."""
+    import subprocess
+
+    path = repo / relative
+    text = path.read_text()
+    assert old in text, f"{relative} no longer holds {old!r}"
+    path.write_text(text.replace(old, new, 1))
+    subprocess.run(
+        ["git", "-c", "user.name=dev", "-c", "user.email=dev@finsight.io", "commit", "-qam", message],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )

@@ -16,6 +16,7 @@ import pytest
 
 from parity import cli
 from parity.validate import batch, batchdiff, policies, sampling
+from tests.conftest import commit_edit
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = b"validate-test-key-0123456789abcdef"
@@ -111,17 +112,6 @@ def test_duplicated_rows_are_not_hidden(engine: DuckEngine) -> None:
 # ---- parity validate batch --------------------------------------------------------------------------
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=dev", "-c", "user.email=dev@finsight.io", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A masked sample, as masked_sample_refresh lands it (the test's own key)."""
@@ -133,7 +123,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _validate(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+def _validate_pair(
+    repo: Path, capsys: pytest.CaptureFixture[str], sample: Path, only: str
+) -> tuple[int, dict[str, Any]]:
+    """HEAD~1 against HEAD on the sample, one half (dbt or spark), as JSON."""
+    args = ["--baseline", "HEAD~1", "--candidate", "HEAD", "--sample", str(sample), "--only", only]
     code = cli.main(["validate", "batch", "--repo", str(repo), *args, "--format", "json"])
     return code, json.loads(capsys.readouterr().out)
 
@@ -142,13 +136,14 @@ def _validate(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tup
 def test_a_rounding_change_in_one_model_shows_exactly_the_affected_rows(
     repo_git: Path, sample: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model = repo_git / "pipelines/dbt/models/marts/fct_payments.sql"
-    text = model.read_text()
-    model.write_text(text.replace("cast(amount as number(18,2))", "cast(round(amount, 0) as number(18,2))"))
-    _git(repo_git, "commit", "-qam", "fct_payments: whole amounts")
-    code, report = _validate(
-        repo_git, capsys, "--baseline", "HEAD~1", "--candidate", "HEAD", "--sample", str(sample)
+    commit_edit(
+        repo_git,
+        "pipelines/dbt/models/marts/fct_payments.sql",
+        "cast(amount as number(18,2))",
+        "cast(round(amount, 0) as number(18,2))",
+        "fct_payments: whole amounts",
     )
+    code, report = _validate_pair(repo_git, capsys, sample, "dbt")
     assert code == 1 and not report["ok"]
     relations = {r["relation"]: r for r in report["relations"]}
     assert len(relations) == 14 and all(r["rows"]["baseline"] > 0 for r in relations.values())
@@ -173,8 +168,39 @@ def test_identical_commits_report_no_differences(
     args = ["validate", "batch", "--repo", str(repo_git), "--baseline", "HEAD", "--candidate", "HEAD"]
     assert cli.main([*args, "--sample", str(sample)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1].endswith("14 relation(s) compared, no differences")
-    assert sum(line.endswith(" rows)") and ": match (" in line for line in out) == 14
+    # The 14 dbt relations and the 15 Spark jobs' curated datasets, each built by both sides.
+    assert out[-1].endswith("29 relation(s) compared, no differences")
+    matched = [line.split(":")[0] for line in out if line.endswith(" rows)") and ": match (" in line]
+    assert len(matched) == 29 and sum(name.startswith("lake/") for name in matched) == 15
+
+
+# The curated datasets that read payments (the rest must match exactly).
+READ_PAYMENTS = {"lake/payments", "lake/payment_failures", "lake/revenue_daily", "lake/merchant_aggregates"}
+
+
+@pytest.mark.integration
+def test_a_rounding_change_in_one_spark_job_shows_exactly_the_affected_rows(
+    repo_git: Path, sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchor = '    if key == "rate_key":\n'
+    rounded = (
+        '    if dataset == "payments":\n'
+        '        frame = frame.withColumn("amount", F.round("amount", 0).cast("decimal(18,2)"))\n'
+    )
+    job = "pipelines/spark/finsight_spark/jobs/curation.py"
+    commit_edit(repo_git, job, anchor, rounded + anchor, "curate-payments: whole amounts")
+    code, report = _validate_pair(repo_git, capsys, sample, "spark")
+    assert code == 1
+    relations = {r["relation"]: r for r in report["relations"]}
+    assert len(relations) == 15 and not report["one_side"]
+    differing = {name for name, r in relations.items() if not r["match"]}
+    assert "lake/payments" in differing and differing <= READ_PAYMENTS, differing
+    with (sample / "payments.csv").open() as handle:
+        amounts = {int(r["payment_id"]): Decimal(r["amount"]) for r in csv.DictReader(handle)}
+    expected = {pid for pid, amount in amounts.items() if amount != amount.to_integral_value()}
+    differences = relations["lake/payments"]["differences"]
+    assert {d["key"][0] for d in differences} == expected and len(differences) == len(expected)
+    assert all(d["kind"] == "changed" and list(d["columns"]) == ["amount"] for d in differences)
 
 
 def test_bad_refs_and_samples_are_one_line_exit_2(

@@ -13,6 +13,7 @@ import pytest
 
 from parity import cli
 from parity.validate import streamdiff, topics
+from tests.conftest import commit_edit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVENV = ROOT / ".devenv"
@@ -154,14 +155,10 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=dev", "-c", "user.email=dev@finsight.io", *args], cwd=repo, check=True
-    )
-
-
-def _validate(repo: Path, recording: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    args = ["--baseline", "HEAD~1", "--candidate", "HEAD", "--events", str(recording), "--format", "json"]
+def _validate(
+    repo: Path, recording: Path, capsys: pytest.CaptureFixture[str], baseline: str = "HEAD~1"
+) -> tuple[int, dict[str, Any]]:
+    args = ["--baseline", baseline, "--candidate", "HEAD", "--events", str(recording), "--format", "json"]
     code = cli.main(["validate", "stream", "--repo", str(repo), *args])
     return code, json.loads(capsys.readouterr().out)
 
@@ -183,16 +180,13 @@ def test_identical_commits_report_no_differences(
 def test_a_candidate_consumer_that_drops_a_field_is_caught(
     repo_git: Path, recording: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    schemas = repo_git / "pipelines/streaming/consumers/schemas.py"
-    text = schemas.read_text()
-    assert "            return payload\n" in text
-    schemas.write_text(
-        text.replace("            return payload\n", "            event.pop('payload_size', None)\n")
+    drop = "            event.pop('payload_size', None)\n"
+    commit_edit(
+        repo_git, "pipelines/streaming/consumers/schemas.py", "            return payload\n", drop, "drop"
     )
-    values = repo_git / "overlays/prod/values.yaml"
-    values.write_text(values.read_text().replace("retentionMs: 604800000", "retentionMs: 86400000", 1))
-    _git(repo_git, "commit", "-qam", "consumer drops payload_size; prod events kept one day")
-    code, report = _validate(repo_git, recording, capsys)
+    day = "retentionMs: 86400000"
+    commit_edit(repo_git, "overlays/prod/values.yaml", "retentionMs: 604800000", day, "prod events: one day")
+    code, report = _validate(repo_git, recording, capsys, baseline="HEAD~2")
     assert code == 1 and not report["ok"]
     subjects = {s["subject"]: s for s in report["subjects"]}
     assert subjects["payments-value"]["match"]
@@ -213,11 +207,8 @@ def test_a_candidate_consumer_that_drops_a_field_is_caught(
 def test_a_candidate_consumer_that_reorders_a_keys_events_is_caught(
     repo_git: Path, recording: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sink = repo_git / "pipelines/streaming/consumers/sink.py"
-    text = sink.read_text()
-    assert 'b"\\n".join(batch.lines)' in text
-    sink.write_text(text.replace('b"\\n".join(batch.lines)', 'b"\\n".join(reversed(batch.lines))'))
-    _git(repo_git, "commit", "-qam", "sink writes each batch newest first")
+    joined, reversed_ = 'b"\\n".join(batch.lines)', 'b"\\n".join(reversed(batch.lines))'
+    commit_edit(repo_git, "pipelines/streaming/consumers/sink.py", joined, reversed_, "newest first")
     code, report = _validate(repo_git, recording, capsys)
     assert code == 1
     events = {s["subject"]: s for s in report["subjects"]}["events-value"]

@@ -218,3 +218,17 @@ def fakesnow_connection(host: str, port: int) -> Any:
         port=port,
         protocol="http",
     )
+
+
+def stand_in_env(kafka: str, s3: str | None = None) -> dict[str, str]:
+    """A workload's settings pointed at the local broker (PLAINTEXT, no SASL) and, if given,
+    LocalStack's S3 with its documented dummy credentials."""
+    env = {
+        "FINSIGHT_KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "FINSIGHT_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+        "FINSIGHT_KAFKA_SASL_MECHANISM": "NONE",
+    }
+    if s3 is not None:
+        dummy = "test"  # LocalStack's documented dummy credentials: any value is accepted
+        env.update(FINSIGHT_S3_ENDPOINT_URL=s3, AWS_ACCESS_KEY_ID=dummy, AWS_SECRET_ACCESS_KEY=dummy)
+    return env

@@ -18,12 +18,10 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from parity.stack import Service
+from parity.stack import Service, stand_in_env
 from tests.platform.conftest import DEVENV, ROOT, workload_env
 
 pytestmark = pytest.mark.integration
-
-AWS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}  # LocalStack's fixed dummies
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +29,7 @@ def streaming_env(dev_values: dict[str, str], kafka: Service, localstack: Servic
     suffix = uuid.uuid4().hex[:6]
     env = workload_env(
         dev_values,
-        **AWS,
-        FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,
-        FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
-        FINSIGHT_KAFKA_SASL_MECHANISM="NONE",
-        FINSIGHT_S3_ENDPOINT_URL=localstack.address,
+        **stand_in_env(kafka.address, localstack.address),
         FINSIGHT_CONSUMER_GROUP=f"ci-{suffix}",
         FINSIGHT_EVENTS_TOPIC=f"{dev_values['FINSIGHT_EVENTS_TOPIC']}.{suffix}",
         FINSIGHT_PAYMENTS_TOPIC=f"{dev_values['FINSIGHT_PAYMENTS_TOPIC']}.{suffix}",

@@ -26,7 +26,7 @@ from typing import Any
 
 from parity.devenv import locate, venv_bin
 from parity.errors import ParityError
-from parity.stack import fakesnow_connection, start_fakesnow, start_kafka
+from parity.stack import fakesnow_connection, stand_in_env, start_fakesnow, start_kafka
 
 PIPELINES = Path("pipelines")
 PROBES = Path(__file__).resolve().parent / "probes"
@@ -226,9 +226,7 @@ def spark_jobs(
         env = workload_env(
             values,
             FINSIGHT_LAKE_URI_TEMPLATE=f"file://{work}/lake/{{bucket}}",
-            FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,
-            FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
-            FINSIGHT_KAFKA_SASL_MECHANISM="NONE",
+            **stand_in_env(kafka.address),
             PYTHONPATH=f"{code}/pipelines/common:{code}/pipelines/spark",
             PYSPARK_SUBMIT_ARGS=f"--jars {jars} --conf spark.ui.enabled=false "
             "--conf spark.ui.showConsoleProgress=false pyspark-shell",

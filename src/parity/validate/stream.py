@@ -23,7 +23,7 @@ from parity import loaders
 from parity.devenv import locate, venv_bin
 from parity.errors import BadInput
 from parity.gates import workloads
-from parity.stack import start_kafka, start_localstack
+from parity.stack import stand_in_env, start_kafka, start_localstack
 from parity.validate.batch import SETTINGS, Side, checkout
 from parity.validate.streamdiff import Outcome
 
@@ -194,11 +194,7 @@ def run(
             setting = _topic_variable(tree / "schemas", subject)
             env = workloads.workload_env(
                 values,
-                **AWS,
-                FINSIGHT_KAFKA_BOOTSTRAP_SERVERS=kafka.address,
-                FINSIGHT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT",
-                FINSIGHT_KAFKA_SASL_MECHANISM="NONE",
-                FINSIGHT_S3_ENDPOINT_URL=localstack.address,
+                **stand_in_env(kafka.address, localstack.address),
                 FINSIGHT_CONSUMER_GROUP=f"validate-{run_id}-{side.name}",
                 FINSIGHT_DEAD_LETTER_TOPIC=dlq[(side.name, subject)],
                 FINSIGHT_CURATED_BUCKET=f"validate-{run_id}-{side.name}",
