@@ -36,9 +36,14 @@ def streaming_env(dev_values: dict[str, str], kafka: Service, localstack: Servic
         FINSIGHT_DEAD_LETTER_TOPIC=f"{dev_values['FINSIGHT_DEAD_LETTER_TOPIC']}.{suffix}",
         PYTHONPATH=f"{ROOT}/pipelines/common:{ROOT}/pipelines/streaming",
     )
-    admin = AdminClient({"bootstrap.servers": kafka.address})
     topics = [env["FINSIGHT_EVENTS_TOPIC"], env["FINSIGHT_PAYMENTS_TOPIC"], env["FINSIGHT_DEAD_LETTER_TOPIC"]]
-    for future in admin.create_topics([NewTopic(t, 3, 1) for t in topics]).values():
+    return provision(env, topics, 3)
+
+
+def provision(env: dict[str, str], topics: list[str], partitions: int) -> dict[str, str]:
+    """Create the topics on the broker and the environment's curated bucket; returns `env`."""
+    admin = AdminClient({"bootstrap.servers": env["FINSIGHT_KAFKA_BOOTSTRAP_SERVERS"]})
+    for future in admin.create_topics([NewTopic(t, partitions, 1) for t in topics]).values():
         future.result(30)
     s3(env).create_bucket(
         Bucket=env["FINSIGHT_CURATED_BUCKET"],
@@ -175,14 +180,7 @@ def own_topic(env: dict[str, str], partitions: int) -> dict[str, str]:
         "FINSIGHT_CONSUMER_GROUP": f"{env['FINSIGHT_CONSUMER_GROUP']}-{suffix}",
         "FINSIGHT_CURATED_BUCKET": f"{env['FINSIGHT_CURATED_BUCKET']}-{suffix}",
     }
-    admin = AdminClient({"bootstrap.servers": env["FINSIGHT_KAFKA_BOOTSTRAP_SERVERS"]})
-    for future in admin.create_topics([NewTopic(mine["FINSIGHT_EVENTS_TOPIC"], partitions, 1)]).values():
-        future.result(30)
-    s3(mine).create_bucket(
-        Bucket=mine["FINSIGHT_CURATED_BUCKET"],
-        CreateBucketConfiguration={"LocationConstraint": env["FINSIGHT_AWS_REGION"]},
-    )
-    return mine
+    return provision(mine, [mine["FINSIGHT_EVENTS_TOPIC"]], partitions)
 
 
 def test_kill_9_mid_batch_then_restart_leaves_every_event_exactly_once(streaming_env: dict[str, str]) -> None:
