@@ -233,3 +233,29 @@ def test_a_malformed_recording_is_one_line_exit_2(
     assert len(err) == 1 and "subject audit-value" in err[0] and "stream" in err[0]
     assert cli.main([*args, "--topic", "t"]) == 2
     assert "needs --bootstrap-servers" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_a_sample_recorded_from_a_live_topic_range_keeps_keys_and_bytes(tmp_path: Path) -> None:
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from parity.stack import start_kafka
+    from parity.validate import stream
+
+    kafka = start_kafka(DEVENV, tmp_path / "kafka")
+    try:
+        admin = AdminClient({"bootstrap.servers": kafka.address})
+        admin.create_topics([NewTopic("live.events", 2, 1)])["live.events"].result(30)
+        producer = Producer({"bootstrap.servers": kafka.address})
+        for i in range(40):
+            producer.produce("live.events", value=f"v{i}".encode(), key=f"k{i}".encode(), partition=i % 2)
+        assert producer.flush(30) == 0
+        recorded = stream.record_topic(kafka.address, "live.events", "events-value", 5, 15)
+    finally:
+        kafka.stop()
+    # Offsets 5..14 of each partition: partition 0 holds the even messages, partition 1 the odd.
+    assert sorted(r.value.decode() for r in recorded) == sorted(
+        f"v{2 * n + p}" for p in (0, 1) for n in range(5, 15)
+    )
+    assert all(r.key == b"k" + r.value[1:] and r.subject == "events-value" for r in recorded)
