@@ -162,6 +162,7 @@ def test_a_rounding_change_in_one_model_shows_exactly_the_affected_rows(
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)  # both sides' 15 Spark jobs: about 5 min alone, more on a busy CI machine
 def test_identical_commits_report_no_differences(
     repo_git: Path, sample: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -179,6 +180,7 @@ READ_PAYMENTS = {"lake/payments", "lake/payment_failures", "lake/revenue_daily",
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)  # both sides' 15 Spark jobs: about 5 min alone, more on a busy CI machine
 def test_a_rounding_change_in_one_spark_job_shows_exactly_the_affected_rows(
     repo_git: Path, sample: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
