@@ -158,5 +158,10 @@ def test_streaming_image_consumes_from_the_real_broker(
     done = images_run("streaming", *flags, "--", "events-value", "--idle-polls", "5")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "'written': 25" in done.stdout, done.stdout[-2000:]
+    # The image's sink batches per partition: objects keyed by offset range, 25 events in all.
     listing = s3.list_objects_v2(Bucket=env["FINSIGHT_CURATED_BUCKET"], Prefix="stream/events/")
-    assert listing.get("KeyCount") == 25
+    keys = [item["Key"] for item in listing.get("Contents", [])]
+    assert keys and all(f"/topic={env['FINSIGHT_EVENTS_TOPIC']}/partition=" in key for key in keys), keys
+    bodies = [s3.get_object(Bucket=env["FINSIGHT_CURATED_BUCKET"], Key=key)["Body"].read() for key in keys]
+    ids = sorted(json.loads(line)["event_id"] for body in bodies for line in body.splitlines())
+    assert ids == sorted(f"evt-{i}" for i in range(1, 26))
