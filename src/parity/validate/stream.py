@@ -28,7 +28,6 @@ from parity.validate.batch import SETTINGS, Side, checkout
 from parity.validate.streamdiff import Outcome
 
 STREAMING = ("pipelines/streaming", "pipelines/common", "pipelines/schemas")
-AWS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}  # LocalStack's fixed dummies
 RANGE_KEY = re.compile(r"^stream/[^/]+/topic=[^/]+/partition=(\d+)/(\d{20})-\d{20}\.jsonl$")
 
 
@@ -173,11 +172,12 @@ def run(
     localstack = start_localstack(locate(root), work / "localstack", services="s3")
     try:
         region = values["FINSIGHT_AWS_REGION"]
-        credentials = {
-            "aws_access_key_id": AWS["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": AWS["AWS_SECRET_ACCESS_KEY"],
+        stand_in = stand_in_env(kafka.address, localstack.address)
+        keys = {
+            "aws_access_key_id": stand_in["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": stand_in["AWS_SECRET_ACCESS_KEY"],
         }
-        s3 = boto3.client("s3", endpoint_url=localstack.address, region_name=region, **credentials)
+        s3 = boto3.client("s3", endpoint_url=localstack.address, region_name=region, **keys)
         source = {s: f"validate.{run_id}.{s}" for s in subjects}
         dlq = {(side.name, s): f"validate.{run_id}.{side.name}.{s}.dlq" for side in sides for s in subjects}
         wanted = {**{source[s]: partitions.get(s, 3) for s in subjects}, **dict.fromkeys(dlq.values(), 1)}
@@ -194,7 +194,7 @@ def run(
             setting = _topic_variable(tree / "schemas", subject)
             env = workloads.workload_env(
                 values,
-                **stand_in_env(kafka.address, localstack.address),
+                **stand_in,
                 FINSIGHT_CONSUMER_GROUP=f"validate-{run_id}-{side.name}",
                 FINSIGHT_DEAD_LETTER_TOPIC=dlq[(side.name, subject)],
                 FINSIGHT_CURATED_BUCKET=f"validate-{run_id}-{side.name}",

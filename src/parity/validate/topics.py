@@ -12,7 +12,7 @@ And across releases: `compare(baseline, candidate)` lists every field a release 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +69,6 @@ def parse(values: dict[str, Any], source: str) -> dict[str, TopicSpec]:
     return out
 
 
-def _fields(spec: TopicSpec) -> dict[str, Any]:
-    return {f.name: getattr(spec, f.name) for f in fields(spec)}
-
-
 def compare(baseline: dict[str, TopicSpec], candidate: dict[str, TopicSpec]) -> list[str]:
     """What the candidate changes: one line per topic added, removed, or field changed."""
     out = []
@@ -82,7 +78,7 @@ def compare(baseline: dict[str, TopicSpec], candidate: dict[str, TopicSpec]) -> 
         elif topic not in baseline:
             out.append(f"{topic}: declared in the candidate only")
         else:
-            before, after = _fields(baseline[topic]), _fields(candidate[topic])
+            before, after = asdict(baseline[topic]), asdict(candidate[topic])
             out += [
                 f"{topic}: {KAFKA_NAMES[name]} {before[name]!r} -> {after[name]!r}"
                 for name in KAFKA_NAMES
@@ -104,7 +100,7 @@ def across(by_env: dict[str, dict[str, TopicSpec]]) -> list[str]:
             each = ", ".join(f"{env} {spec.cleanupPolicy}" for env, spec in sorted(declared.items()))
             out.append(f"{topic}: cleanup.policy differs across environments ({each})")
         if "staging" in declared and "prod" in declared:
-            staging, prod = _fields(declared["staging"]), _fields(declared["prod"])
+            staging, prod = asdict(declared["staging"]), asdict(declared["prod"])
             out += [
                 f"{topic}: staging declares {KAFKA_NAMES[name]} {staging[name]!r}, prod {prod[name]!r}"
                 for name in KAFKA_NAMES
