@@ -308,6 +308,47 @@ def test_a_missing_key_is_one_line_and_exit_2(
     assert len(err) == 1 and "finsight/none" in err[0] and "ResourceNotFoundException" in err[0]
 
 
+@pytest.mark.parametrize(
+    ("src", "out", "said"),
+    [
+        ("table:RAW.LANDING", "o.csv", "is not a table name"),
+        ("table:RAW.LANDING.CUSTOMERS; drop table x", "o.csv", "is not a table name"),
+        ("table:RAW.LANDING.CUSTOMERS", "s3://bucket-only", "names no object"),
+    ],
+)
+def test_a_bad_table_or_s3_place_is_one_line_and_exit_2_before_any_fetch(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    src: str,
+    out: str,
+    said: str,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: a fetch would fail
+    policy = str(ROOT / "pipelines/masking/customers.yaml")
+    assert cli.main(["sample", "--policy", policy, "--in", src, "--out", out]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0], err
+
+
+def test_a_table_without_the_warehouse_settings_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for variable in (
+        "FINSIGHT_SNOWFLAKE_ACCOUNT",
+        "FINSIGHT_SNOWFLAKE_HOST",
+        "DBT_ENV_SECRET_SNOWFLAKE_PASSWORD",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("FINSIGHT_SNOWFLAKE_USER", "svc")
+    policy = policies.load_policy(ROOT / "pipelines/masking/customers.yaml")
+    with pytest.raises(BadInput) as raised:
+        sampling.sample(policy, b"k" * 32, "table:RAW.LANDING.CUSTOMERS", "o.csv")
+    assert "DBT_ENV_SECRET_SNOWFLAKE_PASSWORD, FINSIGHT_SNOWFLAKE_ACCOUNT, FINSIGHT_SNOWFLAKE_HOST" in str(
+        raised.value
+    )
+
+
 # ---- parity check: a policy per raw source ---------------------------------------------------------
 
 

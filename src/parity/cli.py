@@ -172,6 +172,8 @@ def load_policy(root: Path) -> Policy:
 
 def _dispatch(args: argparse.Namespace) -> int:
     # Each command's module is imported when it runs: `parity check` never loads the image builder.
+    if args.command == "sample":
+        return cli_data.run_sample(args)
     root = find_root(getattr(args, "repo", None))
     if args.command in ("up", "down", "status"):
         return _local(root, args)

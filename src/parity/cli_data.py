@@ -17,9 +17,14 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
     )
     sample.add_argument("--policy", type=Path, required=True, help="the source's masking policy (YAML)")
     sample.add_argument(
-        "--in", dest="src", type=Path, required=True, help="the source: a CSV file, or a parquet file or set"
+        "--in",
+        dest="src",
+        required=True,
+        help="the source: a CSV file, a parquet file or set, or a table: table:DATABASE.SCHEMA.TABLE",
     )
-    sample.add_argument("--out", type=Path, required=True, help="the masked sample (.csv or .parquet)")
+    sample.add_argument(
+        "--out", required=True, help="the masked sample (.csv or .parquet): a file, or s3://BUCKET/KEY"
+    )
     format_option(sample)
     validate = commands.add_parser(
         "validate", parents=[common], help="the same input must give the same data: baseline vs candidate"
@@ -88,6 +93,11 @@ def dispatch(root: Path, args: argparse.Namespace) -> int:
         return validate.run(
             root, args.env, args.baseline, args.candidate, args.sample, args.only, args.format
         )
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    """`parity sample` needs no repository: masked_sample_refresh runs it in the dbt image."""
     from parity.commands import sample
 
     return sample.run(args.policy, args.src, args.out, args.format)

@@ -29,6 +29,19 @@ for dag in bag.dags.values():
             "catchup": dag.catchup,
             "doc_md": dag.doc_md or "",
             "tasks": len(dag.tasks),
+            # The pods its KubernetesPodOperator tasks launch: what a container would be given.
+            "pods": [
+                {
+                    "task_id": task.task_id,
+                    "image": task.image,
+                    "cmds": list(task.cmds or []),
+                    "arguments": list(task.arguments or []),
+                    "upstream": sorted(task.upstream_task_ids),
+                    "service_account": task.service_account_name,
+                }
+                for task in dag.tasks
+                if hasattr(task, "image") and hasattr(task, "cmds")
+            ],
         }
     )
 print(

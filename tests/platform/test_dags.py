@@ -73,3 +73,32 @@ def test_dag_has_guard_rails(dagbag: dict[str, Any], file: str, dag_id: str) -> 
     assert dag["catchup"] is False
     assert len(dag["doc_md"]) > 30
     assert dag["tasks"] >= 1
+
+
+def test_masked_sample_refresh_runs_parity_sample_per_policy_in_the_dbt_image(
+    dagbag: dict[str, Any], dev_values: dict[str, str]
+) -> None:
+    """A task per masking policy, parents first; each pod runs `python -m parity sample` in the
+    locked dbt image, and its arguments parse as parity's own CLI parses them."""
+    from parity import cli
+    from parity.validate import policies
+
+    dag = next(d for d in dagbag["dags"] if d["dag_id"] == "masked_sample_refresh")
+    found = policies.load_all(ROOT)
+    pods = {p["task_id"]: p for p in dag["pods"]}
+    assert set(pods) == {f"sample_{source}" for source in found}
+    parser = cli.build_parser()
+    for source, (_, policy) in found.items():
+        task = pods[f"sample_{source}"]
+        assert task["image"] == dev_values["FINSIGHT_DBT_IMAGE"]
+        assert task["cmds"] == ["python", "-m", "parity"]
+        assert task["service_account"] == "dbt"
+        args = parser.parse_args(task["arguments"])
+        assert args.command == "sample"
+        assert args.policy.as_posix() == f"/opt/finsight/pipelines/masking/{source}.yaml"
+        raw = dev_values["FINSIGHT_SNOWFLAKE_RAW_DATABASE"]
+        assert args.src == f"table:{raw}.LANDING.{source.upper()}"
+        bucket = dev_values["FINSIGHT_CURATED_BUCKET"]
+        assert args.out == f"s3://{bucket}/masked-samples/{{{{ ds }}}}/{source}.csv"
+        parent = policy.sampling.within[0] if policy.sampling.within else None
+        assert task["upstream"] == ([f"sample_{parent}"] if parent else [])

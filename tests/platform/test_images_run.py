@@ -1,11 +1,13 @@
 """The four workload images run for real: each entrypoint as a real container (podman + runc, or
 runc directly) on the host network. The airflow image parses the DAG folder, the dbt image parses
-the project, the spark image runs local jobs, the streaming image consumes from the real Kafka
-broker into S3. `parity images run` builds what it runs from the locked inputs (the machine's layer
-cache makes that seconds once any checkout built them, e.g. tests/platform/test_images_build.py)."""
+the project and runs `parity sample` (what masked_sample_refresh runs), the spark image runs local
+jobs, the streaming image consumes from the real Kafka broker into S3. `parity images run` builds
+what it runs from the locked inputs (the machine's layer cache makes that seconds once any checkout
+built them, e.g. tests/platform/test_images_build.py)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -18,7 +20,8 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from parity.stack import Service
+from parity.stack import Service, fakesnow_connection
+from parity.validate import policies, sampling
 from tests.conftest import DEVENV, ROOT
 
 pytestmark = pytest.mark.integration
@@ -165,3 +168,92 @@ def test_streaming_image_consumes_from_the_real_broker(
     bodies = [s3.get_object(Bucket=env["FINSIGHT_CURATED_BUCKET"], Key=key)["Body"].read() for key in keys]
     ids = sorted(json.loads(line)["event_id"] for body in bodies for line in body.splitlines())
     assert ids == sorted(f"evt-{i}" for i in range(1, 26))
+
+
+def _land(fakesnow: Service, database: str, raw: Path, sources: list[str]) -> None:
+    """The raw tables as the ingestion DAGs land them (datagen's files, every column varchar)."""
+    host, port = fakesnow.address.split(":")
+    connection = fakesnow_connection(host, int(port))
+    cursor = connection.cursor()
+    cursor.execute(f"create database if not exists {database}")
+    cursor.execute(f"create schema if not exists {database}.landing")
+    for source in sources:
+        with (raw / f"{source}.csv").open(newline="") as handle:
+            reader = csv.reader(handle)
+            names = next(reader)
+            rows = list(reader)
+        columns = ", ".join(f"{name} varchar" for name in names)
+        cursor.execute(f"create or replace table {database}.landing.{source} ({columns})")
+        marks = ", ".join(["%s"] * len(names))
+        insert = f"insert into {database}.landing.{source} values ({marks})"  # noqa: S608 -- ours
+        cursor.executemany(insert, rows)
+    connection.close()
+
+
+def test_dbt_image_runs_parity_sample_from_the_warehouse_into_s3(
+    tmp_path: Path, dev_values: dict[str, str], fakesnow: Service, localstack: Service
+) -> None:
+    """What masked_sample_refresh runs: `python -m parity sample` in the dbt image reads the raw
+    table from the warehouse (fakesnow) and puts the masked sample in S3 (LocalStack), the child
+    source reading its parent's sample from there. The samples equal what the same policy and key
+    give from the landed files, no PII value of the source is in them, and the foreign key joins."""
+    suffix = uuid.uuid4().hex[:6]
+    raw, local = tmp_path / "raw", tmp_path / "local"
+    subprocess.run([sys.executable, "-m", "datagen.generate", str(raw)], cwd=ROOT / "pipelines", check=True)
+    database = f"RAW_IMG{suffix.upper()}"
+    sources = ["customers", "accounts"]
+    _land(fakesnow, database, raw, sources)
+    region, bucket, key = dev_values["FINSIGHT_AWS_REGION"], f"samples-{suffix}", f"image-key-{suffix}"
+    aws = {"endpoint_url": localstack.address, "region_name": region}
+    aws.update(aws_access_key_id="test", aws_secret_access_key="test")  # LocalStack's dummies
+    s3 = boto3.client("s3", **aws)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    found = policies.load_all(ROOT)
+    secret = found["customers"][1]
+    manager = boto3.client("secretsmanager", **aws)
+    value = json.dumps({secret.key_property: key}) if secret.key_property else key
+    try:
+        manager.create_secret(Name=secret.key_secret, SecretString=value)
+    except manager.exceptions.ResourceExistsException:
+        manager.put_secret_value(SecretId=secret.key_secret, SecretString=value)
+    host, port = fakesnow.address.split(":")
+    env = {
+        "FINSIGHT_SNOWFLAKE_HOST": host,
+        "FINSIGHT_SNOWFLAKE_PORT": port,
+        "FINSIGHT_SNOWFLAKE_PROTOCOL": "http",
+        "DBT_ENV_SECRET_SNOWFLAKE_PASSWORD": "unused",  # fakesnow takes any credentials
+        "FINSIGHT_S3_ENDPOINT_URL": localstack.address,
+        "AWS_ENDPOINT_URL": localstack.address,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    flags = [arg for item, setting in env.items() for arg in ("--env", f"{item}={setting}")]
+    local.mkdir()
+    for source in sources:
+        out = f"s3://{bucket}/masked-samples/2026-12-05/{source}.csv"
+        done = images_run(
+            "dbt", *flags, "--entrypoint", "python", "--", "-m", "parity", "sample",
+            "--policy", f"/opt/finsight/pipelines/masking/{source}.yaml",
+            "--in", f"table:{database}.LANDING.{source.upper()}", "--out", out, "--format", "json",
+        )  # fmt: skip
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+        report = json.loads(done.stdout[done.stdout.index("{") :])
+        assert report["out"] == out and 0 < report["kept"] < report["read"]
+        sampling.sample(found[source][1], key.encode(), raw / f"{source}.csv", local / f"{source}.csv")
+    samples = {}
+    for source in sources:
+        body = s3.get_object(Bucket=bucket, Key=f"masked-samples/2026-12-05/{source}.csv")["Body"].read()
+        with (local / f"{source}.csv").open(newline="") as handle:
+            expected = sorted(tuple(row.items()) for row in csv.DictReader(handle))
+        samples[source] = list(csv.DictReader(body.decode().splitlines()))
+        assert sorted(tuple(row.items()) for row in samples[source]) == expected
+        with (raw / f"{source}.csv").open(newline="") as handle:
+            landed = list(csv.DictReader(handle))
+        policy = found[source][1]
+        for column, mask in policy.columns.items():
+            if mask.kind in ("email", "phone", "iban", "drop") or column == "company_name":
+                leaked = {row[column] for row in landed if row[column] and row[column].encode() in body}
+                assert not leaked, (source, column, sorted(leaked)[:3])
+    customers = {row["customer_id"] for row in samples["customers"]}
+    assert samples["accounts"] and {row["customer_id"] for row in samples["accounts"]} <= customers

@@ -10,8 +10,9 @@ from parity.output import emit_json
 from parity.validate import policies, sampling
 
 
-def run(policy_file: Path, src: Path, out: Path, output_format: str) -> int:
+def run(policy_file: Path, src: str, out: str, output_format: str) -> int:
     policy = policies.load_policy(policy_file)
+    sampling.check_places(src, out)
     done = sampling.sample(policy, sampling.fetch_key(policy), src, out)
     if output_format == "json":
         emit_json(
@@ -21,7 +22,7 @@ def run(policy_file: Path, src: Path, out: Path, output_format: str) -> int:
                 "kept": done.kept,
                 "columns": done.columns,
                 "dropped": done.dropped,
-                "out": str(done.out),
+                "out": done.out,
             }
         )
     else:

@@ -1,6 +1,6 @@
-"""Edge of `parity sample`: read a source (a landed CSV file, or a parquet file or set), take its
-seeded stratified sample, mask it with the policy under the key from Secrets Manager, and write
-the sample whole or not at all.
+"""Edge of `parity sample`: read a source (a landed CSV file, a parquet file or set, or a warehouse
+table), take its seeded stratified sample, mask it with the policy under the key from Secrets
+Manager, and write the sample whole or not at all (to a file, or to S3 as one object).
 
 Only the sampling columns of a parquet source are read for every row; the rest is read for the
 kept rows only. A CSV stays text: a passthrough column keeps its exact bytes.
@@ -11,14 +11,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from parity import masking
 from parity.errors import BadInput
 from parity.output import temporary_beside
+from parity.validate import places
 
 FORMATS = (".csv", ".parquet")
 
@@ -30,7 +32,7 @@ class Sampled:
     kept: int
     columns: int
     dropped: int
-    out: Path
+    out: str
 
 
 def fetch_key(policy: masking.MaskingPolicy) -> bytes:
@@ -147,6 +149,13 @@ def _read_csv(path: Path, policy: masking.MaskingPolicy, member: Member) -> _Rea
     return _Read(names, None, [rows[i] for i in kept], kept, len(rows))
 
 
+def _read_table(source: places.Table, policy: masking.MaskingPolicy, member: Member) -> _Read:
+    names, rows = places.read_table(source)
+    policy.check_columns(names, str(source))
+    kept = sample_rows(policy.sampling, rows, member)
+    return _Read(names, None, [rows[i] for i in kept], kept, len(rows))
+
+
 def _read_parquet(path: Path, policy: masking.MaskingPolicy, member: Member) -> _Read:
     import pyarrow.dataset as ds  # type: ignore[import-untyped]
 
@@ -196,17 +205,53 @@ def _write(out: Path, suffix: str, rows: list[dict[str, Any]], names: list[str],
         tmp.unlink(missing_ok=True)
 
 
-def sample(policy: masking.MaskingPolicy, key: bytes, src: Path, out: Path) -> Sampled:
-    if not src.exists():
-        raise BadInput(str(src), "does not exist", "Pass the landed CSV or the parquet file or set")
-    suffix, out_suffix = _suffix(src, "source"), _suffix(out, "output") if out.suffix else ""
+def check_places(src: str, out: str) -> None:
+    """Refuse a malformed table name or S3 URL before anything is fetched."""
+    places.table(src)
+    places.s3_object(out)
+
+
+def sample(policy: masking.MaskingPolicy, key: bytes, src: str | Path, out: str | Path) -> Sampled:
+    """Sample `src` (a CSV file, a parquet file or set, or table:DATABASE.SCHEMA.TABLE) into `out`
+    (a file, or s3://BUCKET/KEY: staged here, then put as one object beside its parents' samples)."""
+    target = places.s3_object(str(out))
+    if target is None:
+        return _sample(policy, key, str(src), Path(out))
+    bucket, object_key = target
+    with tempfile.TemporaryDirectory(prefix="parity-sample-") as staging:
+        local = Path(staging) / PurePosixPath(object_key).name
+        if policy.sampling.within is not None:
+            parent = f"{policy.sampling.within[0]}{local.suffix}"
+            parent_key = str(PurePosixPath(object_key).with_name(parent))
+            if not places.s3_get(bucket, parent_key, local.with_name(parent)):
+                raise BadInput(
+                    f"s3://{bucket}/{parent_key}",
+                    f"missing: {policy.source} is sampled within {policy.sampling.within[0]}",
+                    f"Sample {policy.sampling.within[0]} into the same prefix first",
+                )
+        done = _sample(policy, key, str(src), local)
+        places.s3_put(local, bucket, object_key)
+    return replace(done, out=str(out))
+
+
+def _sample(policy: masking.MaskingPolicy, key: bytes, src: str, out: Path) -> Sampled:
+    source_table = places.table(src)
+    if source_table is None and not Path(src).exists():
+        raise BadInput(
+            src, "does not exist", "Pass the landed CSV, the parquet file or set, or table:DB.SCHEMA.NAME"
+        )
+    out_suffix = _suffix(out, "output") if out.suffix else ""
+    suffix = (out_suffix or ".csv") if source_table is not None else _suffix(Path(src), "source")
     if out_suffix and out_suffix != suffix:
         raise BadInput(str(out), f"must be {suffix} like its source", f"Name the output *{suffix}")
     if out.is_dir():
         raise BadInput(str(out), "is a directory", "Name the output file (the sample is one file)")
     masker = masking.Masker(policy, key)
     member = _parent(policy, masker, out, suffix)
-    read = (_read_csv if suffix == ".csv" else _read_parquet)(src, policy, member)
+    if source_table is not None:
+        read = _read_table(source_table, policy, member)
+    else:
+        read = (_read_csv if suffix == ".csv" else _read_parquet)(Path(src), policy, member)
     masked = []
     for index, row in zip(read.kept, read.rows, strict=True):
         try:
@@ -217,4 +262,5 @@ def sample(policy: masking.MaskingPolicy, key: bytes, src: Path, out: Path) -> S
             ) from None
     names = [n for n in read.names if policy.columns[n].kind != "drop"]
     _write(out, suffix, masked, names, None if read.schema is None else _out_schema(read.schema, policy))
-    return Sampled(policy.source, read.total, len(masked), len(names), len(read.names) - len(names), out)
+    dropped = len(read.names) - len(names)
+    return Sampled(policy.source, read.total, len(masked), len(names), dropped, str(out))
