@@ -34,6 +34,7 @@ def test_help_lists_only_built_commands(capsys: pytest.CaptureFixture[str]) -> N
         "audit",
         "sample",
         "validate",
+        "infra",
     }
 
 

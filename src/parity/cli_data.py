@@ -1,4 +1,5 @@
-"""Argument parsing and dispatch for the data commands: sample (masked samples) and validate."""
+"""Argument parsing and dispatch for the data and infrastructure commands: sample (masked samples),
+validate, and infra (declared infrastructure against live state)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("sample", "validate")
+COMMANDS = ("sample", "validate", "infra")
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: Any) -> None:
@@ -26,6 +27,15 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
         "--out", required=True, help="the masked sample (.csv or .parquet): a file, or s3://BUCKET/KEY"
     )
     format_option(sample)
+    infra = commands.add_parser(
+        "infra", parents=[common], help="declared infrastructure vs live state (Kafka topics so far)"
+    )
+    infra.add_argument("action", choices=("plan", "apply"), help="plan: what differs; apply: change it")
+    infra.add_argument("env", help="whose values.yaml declarations")
+    infra.add_argument(
+        "--bootstrap-servers", help="the brokers to read and change (default: the env's, if PLAINTEXT)"
+    )
+    format_option(infra)
     validate = commands.add_parser(
         "validate", parents=[common], help="the same input must give the same data: baseline vs candidate"
     )
@@ -80,6 +90,11 @@ def _recording(args: argparse.Namespace) -> list[Any]:
 
 
 def dispatch(root: Path, args: argparse.Namespace) -> int:
+    if args.command == "infra":
+        from parity.cli import load_policy
+        from parity.commands import infra
+
+        return infra.run(root, load_policy(root), args.action, args.env, args.bootstrap_servers, args.format)
     if args.command == "validate" and args.kind == "stream":
         from parity.cli import load_policy
         from parity.commands import validate_stream
