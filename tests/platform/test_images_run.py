@@ -20,6 +20,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from parity.cluster import warehouse
 from parity.stack import Service, fakesnow_connection
 from parity.validate import policies, sampling
 from tests.conftest import DEVENV, ROOT
@@ -170,26 +171,6 @@ def test_streaming_image_consumes_from_the_real_broker(
     assert ids == sorted(f"evt-{i}" for i in range(1, 26))
 
 
-def _land(fakesnow: Service, database: str, raw: Path, sources: list[str]) -> None:
-    """The raw tables as the ingestion DAGs land them (datagen's files, every column varchar)."""
-    host, port = fakesnow.address.split(":")
-    connection = fakesnow_connection(host, int(port))
-    cursor = connection.cursor()
-    cursor.execute(f"create database if not exists {database}")
-    cursor.execute(f"create schema if not exists {database}.landing")
-    for source in sources:
-        with (raw / f"{source}.csv").open(newline="") as handle:
-            reader = csv.reader(handle)
-            names = next(reader)
-            rows = list(reader)
-        columns = ", ".join(f"{name} varchar" for name in names)
-        cursor.execute(f"create or replace table {database}.landing.{source} ({columns})")
-        marks = ", ".join(["%s"] * len(names))
-        insert = f"insert into {database}.landing.{source} values ({marks})"  # noqa: S608 -- ours
-        cursor.executemany(insert, rows)
-    connection.close()
-
-
 def test_dbt_image_runs_parity_sample_from_the_warehouse_into_s3(
     tmp_path: Path, dev_values: dict[str, str], fakesnow: Service, localstack: Service
 ) -> None:
@@ -202,7 +183,11 @@ def test_dbt_image_runs_parity_sample_from_the_warehouse_into_s3(
     subprocess.run([sys.executable, "-m", "datagen.generate", str(raw)], cwd=ROOT / "pipelines", check=True)
     database = f"RAW_IMG{suffix.upper()}"
     sources = ["customers", "accounts"]
-    _land(fakesnow, database, raw, sources)
+    host, port = fakesnow.address.split(":")
+    connection = fakesnow_connection(host, int(port))
+    connection.cursor().execute(f"create database if not exists {database}")
+    warehouse.land(connection.cursor(), database, [raw / f"{source}.csv" for source in sources])
+    connection.close()
     region, bucket, key = dev_values["FINSIGHT_AWS_REGION"], f"samples-{suffix}", f"image-key-{suffix}"
     aws = {"endpoint_url": localstack.address, "region_name": region}
     aws.update(aws_access_key_id="test", aws_secret_access_key="test")  # LocalStack's dummies
@@ -216,7 +201,6 @@ def test_dbt_image_runs_parity_sample_from_the_warehouse_into_s3(
         manager.create_secret(Name=secret.key_secret, SecretString=value)
     except manager.exceptions.ResourceExistsException:
         manager.put_secret_value(SecretId=secret.key_secret, SecretString=value)
-    host, port = fakesnow.address.split(":")
     env = {
         "FINSIGHT_SNOWFLAKE_HOST": host,
         "FINSIGHT_SNOWFLAKE_PORT": port,

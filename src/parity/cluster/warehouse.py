@@ -12,6 +12,8 @@ import copy
 import csv
 import json
 import time
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from parity.cluster import plan as p
@@ -26,29 +28,34 @@ def connect() -> Any:
 
 
 def seed(s: Stack, values: dict[str, str]) -> None:
-    """The synthetic tables where dbt's sources read them (RAW database, schema landing), every
-    column a string as ingestion lands it: staging's casts are what types them."""
+    """The synthetic tables where dbt's sources read them (RAW database, schema landing)."""
     raw = values["FINSIGHT_SNOWFLAKE_RAW_DATABASE"]
     connection = connect()
     try:
         cursor = connection.cursor()
         for database in (raw, values["FINSIGHT_SNOWFLAKE_DATABASE"]):
             cursor.execute(f"create database if not exists {database}")
-        cursor.execute(f"create schema if not exists {raw}.landing")
-        for csv_file in sorted(s.layout.component("datagen").glob("*.csv")):
-            with csv_file.open(newline="") as handle:
-                rows = list(csv.reader(handle))
-            # An empty field is a missing value (NULL), as dbt seeds and parquet drops carry it.
-            header, body = rows[0], [[value or None for value in row] for row in rows[1:]]
-            table = f"{raw}.landing.{csv_file.stem}"
-            if _rows(cursor, table) == len(body):
-                continue  # seeded by an earlier `up`: the generator is deterministic
-            cursor.execute(f"create or replace table {table} ({', '.join(f'{c} varchar' for c in header)})")
-            marks = ", ".join(["%s"] * len(header))
-            for start in range(0, len(body), 2000):
-                cursor.executemany(f"insert into {table} values ({marks})", body[start : start + 2000])  # noqa: S608
+        land(cursor, raw, s.layout.component("datagen").glob("*.csv"))
     finally:
         connection.close()
+
+
+def land(cursor: Any, raw: str, csv_files: Iterable[Path]) -> None:
+    """CSV files as tables of `raw`.landing named for them, every column a string as ingestion
+    lands it: staging's casts are what types them. A table already holding as many rows is left."""
+    cursor.execute(f"create schema if not exists {raw}.landing")
+    for csv_file in sorted(csv_files):
+        with csv_file.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        # An empty field is a missing value (NULL), as dbt seeds and parquet drops carry it.
+        header, body = rows[0], [[value or None for value in row] for row in rows[1:]]
+        table = f"{raw}.landing.{csv_file.stem}"
+        if _rows(cursor, table) == len(body):
+            continue  # seeded by an earlier `up`: the generator is deterministic
+        cursor.execute(f"create or replace table {table} ({', '.join(f'{c} varchar' for c in header)})")
+        marks = ", ".join(["%s"] * len(header))
+        for start in range(0, len(body), 2000):
+            cursor.executemany(f"insert into {table} values ({marks})", body[start : start + 2000])  # noqa: S608
 
 
 def _rows(cursor: Any, relation: str) -> int:

@@ -35,9 +35,9 @@ def _bootstrap(values: dict[str, Any], env: str, given: str | None) -> str:
 
 def run(root: Path, policy: Policy, action: str, env: str, bootstrap: str | None, output_format: str) -> int:
     policy.require_env(env)
-    source = f"overlays/{policy.values_env(env)}/{VALUES_FILE}"
-    values = read_values(root, policy.values_env(env))
-    declared = topics.declared(values, source)
+    values_env = policy.values_env(env)
+    values = read_values(root, values_env)
+    declared = topics.declared(values, f"overlays/{values_env}/{VALUES_FILE}")
     client = topics.admin(_bootstrap(values, env, bootstrap))
     live, brokers = topics.live(client, list(declared))
     wanted, notes = topics.capped(declared, brokers)

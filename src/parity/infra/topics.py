@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from parity.errors import BadInput
-from parity.validate.topics import KAFKA_NAMES, TopicSpec
+from parity.validate.topics import KAFKA_NAMES, TopicSpec, parse
 
 CONFIGS = ("retentionMs", "cleanupPolicy", "minInsyncReplicas")  # alterable in place
 TIMEOUT = 30
@@ -39,8 +39,6 @@ class Drift:
 
 def declared(values: Mapping[str, Any], source: str) -> dict[str, TopicSpec]:
     """Physical topic name -> declared spec, from one environment's parsed values."""
-    from parity.validate.topics import parse
-
     names, specs = values.get("topics") or {}, parse(dict(values), source)
     unnamed = sorted(set(specs) - set(names))
     if unnamed:
@@ -117,10 +115,12 @@ def live(client: Any, names: list[str]) -> tuple[dict[str, TopicSpec], int]:
 
     metadata = client.list_topics(timeout=TIMEOUT)
     present = [name for name in names if name in metadata.topics]
-    resources = {name: ConfigResource(ResourceType.TOPIC, name) for name in present}
-    configs = _wait(
-        {name: client.describe_configs([r])[r] for name, r in resources.items()}, "describe its configuration"
+    asked = (
+        client.describe_configs([ConfigResource(ResourceType.TOPIC, name) for name in present])
+        if present
+        else {}
     )
+    configs = _wait({r.name: future for r, future in asked.items()}, "describe its configuration")
     out = {}
     for name in present:
         partitions = metadata.topics[name].partitions

@@ -122,16 +122,22 @@ def _s3() -> Any:
 
 
 @contextmanager
-def s3_errors(place: str) -> Iterator[None]:
+def aws_errors(place: str, service: str, refused: str) -> Iterator[None]:
+    """An AWS call's failure as one line: what `service` refused (its error code), or that it
+    cannot be reached."""
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
     try:
         yield
     except ClientError as exc:
-        code = exc.response["Error"].get("Code", exc)
-        raise BadInput(place, f"S3 refused it: {code}", "Check the bucket and the role's grants") from None
+        raise BadInput(
+            place, f"{service} refused it: {exc.response['Error'].get('Code', exc)}", refused
+        ) from None
     except BotoCoreError as exc:
-        raise BadInput(place, f"S3 cannot be reached: {exc}", "Check the AWS settings") from None
+        raise BadInput(place, f"{service} cannot be reached: {exc}", "Check the AWS settings") from None
+
+
+_GRANTS = "Check the bucket and the role's grants"
 
 
 def s3_get(bucket: str, key: str, path: Path) -> bool:
@@ -139,7 +145,7 @@ def s3_get(bucket: str, key: str, path: Path) -> bool:
     from botocore.exceptions import ClientError
 
     place = f"{S3}{bucket}/{key}"
-    with s3_errors(place):
+    with aws_errors(place, "S3", _GRANTS):
         try:
             body = _s3().get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as exc:
@@ -151,5 +157,5 @@ def s3_get(bucket: str, key: str, path: Path) -> bool:
 
 
 def s3_put(path: Path, bucket: str, key: str) -> None:
-    with s3_errors(f"{S3}{bucket}/{key}"):
+    with aws_errors(f"{S3}{bucket}/{key}", "S3", _GRANTS):
         _s3().put_object(Bucket=bucket, Key=key, Body=path.read_bytes())

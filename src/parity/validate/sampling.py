@@ -38,20 +38,10 @@ class Sampled:
 def fetch_key(policy: masking.MaskingPolicy) -> bytes:
     """The HMAC key from Secrets Manager (the environment's AWS settings; LocalStack locally)."""
     import boto3  # type: ignore[import-untyped]
-    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-    try:
+    grant = "Create the secret (or grant secretsmanager:GetSecretValue on it) in this account"
+    with places.aws_errors(policy.key_secret, "Secrets Manager", grant):
         found = boto3.client("secretsmanager").get_secret_value(SecretId=policy.key_secret)
-    except ClientError as exc:
-        raise BadInput(
-            policy.key_secret,
-            f"Secrets Manager refused the masking key: {exc.response['Error'].get('Code', exc)}",
-            "Create the secret (or grant secretsmanager:GetSecretValue on it) in this account",
-        ) from None
-    except BotoCoreError as exc:
-        raise BadInput(
-            policy.key_secret, f"Secrets Manager cannot be reached: {exc}", "Check the AWS settings"
-        ) from None
     if "SecretString" not in found:
         return bytes(found["SecretBinary"])
     value = str(found["SecretString"])
