@@ -28,12 +28,20 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
     )
     format_option(sample)
     infra = commands.add_parser(
-        "infra", parents=[common], help="declared infrastructure vs live state (Kafka topics so far)"
+        "infra",
+        parents=[common],
+        help="declared infrastructure vs live state: the AWS stack and Kafka topics",
     )
     infra.add_argument("action", choices=("plan", "apply"), help="plan: what differs; apply: change it")
     infra.add_argument("env", help="whose values.yaml declarations")
     infra.add_argument(
         "--bootstrap-servers", help="the brokers to read and change (default: the env's, if PLAINTEXT)"
+    )
+    infra.add_argument(
+        "--only", action="append", choices=("aws", "topics"), help="one part only (repeatable; default: all)"
+    )
+    infra.add_argument(
+        "--aws-endpoint-url", help="the AWS endpoint (LocalStack locally; default: AWS, or $AWS_ENDPOINT_URL)"
     )
     format_option(infra)
     validate = commands.add_parser(
@@ -94,7 +102,10 @@ def dispatch(root: Path, args: argparse.Namespace) -> int:
         from parity.cli import load_policy
         from parity.commands import infra
 
-        return infra.run(root, load_policy(root), args.action, args.env, args.bootstrap_servers, args.format)
+        return infra.run(
+            root, load_policy(root), args.action, args.env, args.only,
+            args.bootstrap_servers, args.aws_endpoint_url, args.format,
+        )  # fmt: skip
     if args.command == "validate" and args.kind == "stream":
         from parity.cli import load_policy
         from parity.commands import validate_stream

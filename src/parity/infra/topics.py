@@ -12,29 +12,15 @@ plan says so.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from parity.errors import BadInput
+from parity.infra import Drift
 from parity.validate.topics import KAFKA_NAMES, TopicSpec, parse
 
 CONFIGS = ("retentionMs", "cleanupPolicy", "minInsyncReplicas")  # alterable in place
 TIMEOUT = 30
-
-
-@dataclass(frozen=True)
-class Drift:
-    topic: str  # the physical name
-    field: str  # the Kafka name (KAFKA_NAMES); "" when the topic is missing
-    declared: Any
-    live: Any  # None when the topic is missing
-    fix: str  # "create", "alter", "add partitions", or "" when apply cannot fix it
-
-    def line(self) -> str:
-        if not self.field:
-            return f"{self.topic}: missing (apply creates it)"
-        verb = f"apply will {self.fix}" if self.fix else "apply cannot change this in place"
-        return f"{self.topic}: {self.field} is {self.live!r}, declared {self.declared!r} ({verb})"
 
 
 def declared(values: Mapping[str, Any], source: str) -> dict[str, TopicSpec]:
@@ -143,9 +129,9 @@ def apply(client: Any, wanted: dict[str, TopicSpec], drifts: list[Drift]) -> lis
     ConfigResource, ResourceType = kafka_admin.ConfigResource, kafka_admin.ResourceType  # type: ignore[attr-defined]
     NewPartitions, NewTopic = kafka_admin.NewPartitions, kafka_admin.NewTopic  # type: ignore[attr-defined]
 
-    create = [d.topic for d in drifts if d.fix == "create"]
-    grow = {d.topic: d.declared for d in drifts if d.fix == "add partitions"}
-    alter = sorted({d.topic for d in drifts if d.fix == "alter"} | set(create))
+    create = [d.subject for d in drifts if d.fix == "create"]
+    grow = {d.subject: d.declared for d in drifts if d.fix == "add partitions"}
+    alter = sorted({d.subject for d in drifts if d.fix == "alter"} | set(create))
     if create:
         topics = [NewTopic(t, wanted[t].partitions, wanted[t].replicationFactor) for t in create]
         _wait(client.create_topics(topics, operation_timeout=TIMEOUT), "create it")

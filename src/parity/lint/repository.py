@@ -28,7 +28,11 @@ from parity.lint.suppress import Suppression
 from parity.output import write_atomic
 from parity.policy import Policy
 from parity.rendering import read_values
-from parity.validate import topics  # its declarations are parity's to read, not a workload's
+from parity.infra.aws import VALUES_READ
+from parity.validate import topics
+
+# Values that are parity's to read (topic and infrastructure declarations), not a workload's.
+PARITY_READS = (f"{topics.SECTION}.", *VALUES_READ)
 
 NAME_ALIASES = {"production", "prd", "stg", "stage", "development", "uat", "qa", "test-env"}
 # Workload code and manifests: where environment names and values must never appear.
@@ -127,7 +131,7 @@ def wiring(root: Path, policy: Policy) -> list[Finding]:
         out += rules.wiring_findings(
             values_path,
             (root / values_path).read_text(),
-            [k for k in flatten(read_values(root, env)) if not k.startswith(f"{topics.SECTION}.")],
+            [k for k in flatten(read_values(root, env)) if not k.startswith(PARITY_READS)],
             sources,
             str(BASE_KUSTOMIZATION),
             keys if env == policy.path[0] else [],
