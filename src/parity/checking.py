@@ -13,6 +13,8 @@ from typing import Any
 
 from parity import argv_check, diffing, image_inputs, invariants, kubeconform, launches, loaders
 from parity.findings import Finding
+from parity.infra import aws
+from parity.infra import rules as infra_rules
 from parity.invariants import violation
 from parity.lint.repository import lint_rendered, lint_sources
 from parity.policy import Policy
@@ -89,7 +91,11 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
     jars = set(loaders.load_checksums(root / SPARK_JARS_LOCK, str(SPARK_JARS_LOCK)))
     current = image_inputs.current_hashes(root)  # rule 2's lock freshness and rule 7's cache key
     repository = repository_findings(root, current) + masking_policies.findings(root)
-    repository += topics.findings({e: values[e] for e in report.environments if e == policy.values_env(e)})
+    own = {e: values[e] for e in report.environments if e == policy.values_env(e)}
+    repository += topics.findings(own) + infra_rules.findings(
+        own, policy, lambda a, b: _related(policy, a, b)
+    )
+    placeholders = aws.secret_names(root)
     with ThreadPoolExecutor(max_workers=2) as background:
         lint = background.submit(lint_sources, root, policy, []) if not envs else None
         findings = invariants.check_values_keys(values)
@@ -106,6 +112,7 @@ def check(root: Path, policy: Policy, envs: list[str]) -> Report:
             launched += launches.launches(env, r.resources, started_images)
             findings += invariants.check_images(env, r.resources, lock)
             findings += invariants.check_spark_jars(env, r.resources, jars)
+            findings += infra_rules.secrets_declared(env, r.resources, placeholders)
             others = {o: v for o, v in env_values.items() if o != env and not _related(policy, env, o)}
             findings += invariants.check_cross_env(env, r.resources, others, policy)
         for a, b in policy.pairs(report.environments):

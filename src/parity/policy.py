@@ -95,6 +95,14 @@ class DagGate:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long data is kept (spec.retention, days), and which environments must declare exactly it."""
+
+    days: Mapping[str, int] = field(default_factory=lambda: {"rawDays": 180, "curatedDays": 730})
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Policy:
     path: tuple[str, ...]
     mirrors: Mapping[str, str]  # off-path environment -> the on-path one it must mirror
@@ -105,6 +113,7 @@ class Policy:
     dag_gate: DagGate = DagGate()
     values_from: Mapping[str, str] = field(default_factory=dict)  # env -> env whose values file it uses
     promotion: Promotion = Promotion()
+    retention: Retention = Retention()
 
     @property
     def promotion_gates(self) -> tuple[str, ...]:
@@ -221,6 +230,9 @@ def parse(text: str) -> Policy:
             raise data.error(
                 f"promotion.stand_ins.{env}", "cannot stand in for an environment that needs approvals"
             )
+    kept = data.table("retention", {})
+    days = {key: kept.get(key, int, default) for key, default in Retention().days.items()}
+    retention = Retention(days, tuple(kept.strings("environments", path[1:])))
     unknown = {e for r in rules for e in r.environments} - {*path, *mirrors}
     if unknown:
         raise data.error(
@@ -236,6 +248,7 @@ def parse(text: str) -> Policy:
         dag_gate,
         values_from,
         promotion,
+        retention,
     )
 
 

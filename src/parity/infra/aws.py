@@ -192,3 +192,14 @@ def _rule(rule: Mapping[str, Any]) -> tuple[str, int, int]:
     if rule.get("Status", "Enabled") != "Enabled":
         expiration = noncurrent = 0  # a disabled rule keeps nothing from expiring
     return (str(rule.get("Id") or rule.get("ID", "")), int(expiration), int(noncurrent))
+
+
+def secret_names(root: Path) -> set[str]:
+    """The secret placeholders the template declares (their names are the same in every account)."""
+    text = loaders.read_text(root / TEMPLATE, str(TEMPLATE))
+    template = loaders.Fields(loaders.parse_yaml(text, str(TEMPLATE)) or {}, str(TEMPLATE), text)
+    return {
+        str(r.table("Properties").get("Name", str, ""))
+        for r in template.tables("Resources").values()
+        if r.string("Type") == "AWS::SecretsManager::Secret"
+    }

@@ -22,13 +22,13 @@ from parity import loaders
 from parity.devenv import user_cache
 from parity.diffing import flatten
 from parity.findings import Finding, sort_key
+from parity.infra.aws import VALUES_READ
 from parity.lint import rules, secrets, suppress
 from parity.lint.rules import Vocabulary
 from parity.lint.suppress import Suppression
 from parity.output import write_atomic
 from parity.policy import Policy
 from parity.rendering import read_values
-from parity.infra.aws import VALUES_READ
 from parity.validate import topics
 
 # Values that are parity's to read (topic and infrastructure declarations), not a workload's.
