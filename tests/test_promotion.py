@@ -218,3 +218,64 @@ def test_a_rollout_that_never_becomes_healthy_is_rolled_back_automatically(
     )
     assert "nodeSelector" not in live["spec"]["template"]["spec"]
     assert parity("audit", "verify").returncode == 0
+
+
+def test_promotion_applies_the_releases_infrastructure_before_its_workloads(
+    clusters: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import boto3
+
+    from tests import conftest
+
+    services = conftest.localstack(tmp_path_factory, "s3,iam,sts,secretsmanager,cloudformation")
+    stack = next(services)
+    try:
+        address = stack.address  # type: ignore[attr-defined]
+        infra = f'[promotion.infra.dev]\nparts = ["aws"]\naws_endpoint_url = "{address}"\n'
+        parity = Parity(copy_repo(tmp_path / "repo", POLICY + infra), clusters)
+        marker = tmp_path.name  # this release's own mark on a workload object, to see whether it landed
+        pools = parity.repo / "k8s/base/configmap-airflow-pools.yaml"
+        pools.write_text(
+            pools.read_text().replace(
+                "  name: airflow-pools\n",
+                f"  name: airflow-pools\n  annotations:\n    test/marker: {marker}\n",
+                1,
+            )
+        )
+        git(parity.repo, "commit", "-qam", "marked")
+        dummy = {"AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-west-1"}
+        parity.env.update(dummy, AWS_ACCESS_KEY_ID="432109876543")  # prod's account: refused
+        release = parity.create()
+        done = parity("promote", release, "--to", "dev", code=1)
+        assert "dev infrastructure" in done.stderr and "AWS account 432109876543" in done.stderr
+        failed = FileLedger(parity.repo / ".parity").entries()[-1]
+        assert (failed["action"], failed["details"]["phase"]) == ("promote.failed", "infra")
+
+        def landed() -> bool:
+            live = kubectl(clusters, "finsight-dev", "get", "configmaps", "-n", "finsight-dev", "-o", "json")
+            pools = [c for c in live["items"] if c["metadata"]["name"] == "airflow-pools"]
+            return any((c["metadata"].get("annotations") or {}).get("test/marker") == marker for c in pools)
+
+        assert not landed()  # the workloads were not applied
+
+        parity.env["AWS_ACCESS_KEY_ID"] = "210987654321"  # dev's
+        parity("promote", release, "--to", "dev")
+        done_entry = FileLedger(parity.repo / ".parity").entries()[-1]
+        assert done_entry["action"] == "promote.done" and done_entry["details"]["infra"]["parts"] == ["aws"]
+        assert (
+            "stack finsight-dev-platform: missing (apply creates it)"
+            in done_entry["details"]["infra"]["applied"]
+        )
+        s3 = boto3.client("s3", endpoint_url=address, aws_access_key_id="210987654321", **_creds(dummy))
+        rule = s3.get_bucket_lifecycle_configuration(Bucket="finsight-dev-raw")["Rules"][0]
+        assert rule["Expiration"]["Days"] == 30
+        assert landed()
+    finally:
+        next(services, None)
+
+
+def _creds(dummy: dict[str, str]) -> dict[str, str]:
+    return {
+        "aws_secret_access_key": dummy["AWS_SECRET_ACCESS_KEY"],
+        "region_name": dummy["AWS_DEFAULT_REGION"],
+    }

@@ -75,12 +75,21 @@ class Promotion:
     rollout_timeout: float = 600.0
     ledger_url: str = ""  # s3://BUCKET/PREFIX for the Object Lock ledger; empty: .parity/ledger.jsonl
     stand_ins: Mapping[str, StandIn] = field(default_factory=dict)  # env -> what may run it elsewhere
+    infra: Mapping[str, InfraTarget] = field(default_factory=dict)  # env -> applied before workloads
+
+
+@dataclass(frozen=True)
+class InfraTarget:
+    """What `parity promote` applies with `parity infra apply` before a release's workloads."""
+
+    parts: tuple[str, ...]
+    aws_endpoint_url: str = ""  # empty: AWS itself
+    bootstrap_servers: str = ""  # empty: the environment's own (PLAINTEXT only)
 
 
 @dataclass(frozen=True)
 class StandIn:
-    """An environment's place taken on another cluster (`promote --stand-in`): the rendering of an
-    environment that mirrors it (dev plus the stand-ins) on that cluster's context."""
+    """Another cluster taking an environment's place (`promote --stand-in`): a mirror's rendering."""
 
     rendering: str
     context: str
@@ -280,4 +289,11 @@ def _promotion(table: loaders.Fields, path: list[str]) -> Promotion:
         stand_ins[env] = StandIn(
             entry.string("rendering"), entry.string("context"), entry.string("kubeconfig", "")
         )
-    return Promotion(tuple(gates), soak, contexts, float(timeout), stand_ins=stand_ins)
+    infra = {}
+    for env, entry in table.tables("infra", {}).items():
+        parts = entry.strings("parts")
+        if env not in path or not set(parts) <= {"aws", "topics"}:
+            raise entry.error(f"promotion.infra.{env}", "must be a path environment: parts aws, topics")
+        endpoints = (entry.string("aws_endpoint_url", ""), entry.string("bootstrap_servers", ""))
+        infra[env] = InfraTarget(tuple(parts), *endpoints)
+    return Promotion(tuple(gates), soak, contexts, float(timeout), stand_ins=stand_ins, infra=infra)

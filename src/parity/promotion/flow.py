@@ -17,7 +17,7 @@ from typing import Any
 from parity.devenv import binary
 from parity.errors import BadInput, Refused
 from parity.policy import Policy
-from parity.promotion import locks, rules, store
+from parity.promotion import infra_step, locks, rules, store
 from parity.promotion.apply import ApplyFailed, Cluster
 from parity.promotion.ledgers import Ledger, open_ledger
 
@@ -171,6 +171,11 @@ def promote(
             journal, "promote.start", who, release_id, env, previous=current, emergency=emergency is not None
         )
         try:
+            infra = infra_step.apply(root, policy, stored.release.git_sha, env, stand_in)
+        except ApplyFailed as exc:  # nothing of the release's workloads was applied: nothing to roll back
+            record(journal, "promote.failed", who, release_id, env, error=str(exc), phase="infra")
+            raise
+        try:
             facts = deploy(target, stored, previous, policy.promotion.rollout_timeout)
         except ApplyFailed as exc:
             record(journal, "promote.failed", who, release_id, env, error=str(exc))
@@ -179,7 +184,8 @@ def promote(
                     journal, target, previous, stored, env, who, policy.promotion.rollout_timeout
                 )
             raise
-        extra = {"approvals": approvals_used} if emergency is None else {"emergency": True}
+        extra: dict[str, Any] = {"approvals": approvals_used} if emergency is None else {"emergency": True}
+        extra.update({"infra": infra} if infra else {})
         record(journal, "promote.done", who, release_id, env, ok=True, **extra, **facts)
         return float(facts["seconds"])
 

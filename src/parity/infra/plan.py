@@ -1,0 +1,107 @@
+"""Plan or apply an environment's declared infrastructure, part by part (`aws`, `topics`): what
+`parity infra` prints and what `parity promote` runs before a release's workloads."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from parity import loaders
+from parity.errors import BadInput
+from parity.infra import Drift, aws, aws_live, topics
+from parity.policy import Policy
+from parity.rendering import VALUES_FILE, read_values
+from parity.validate.places import aws_errors
+
+PARTS = ("aws", "topics")
+SETTLE_SECONDS = 15  # a created topic's metadata reaches every listener within this
+
+
+def _bootstrap(values: dict[str, Any], env: str, given: str | None) -> str:
+    if given:
+        return given
+    kafka = values.get("kafka") or {}
+    protocol = kafka.get("securityProtocol", "")
+    if protocol != "PLAINTEXT":
+        raise BadInput(
+            f"{env}'s brokers",
+            f"take {protocol or 'an unknown protocol'}, which parity infra cannot authenticate to yet",
+            "Pass --bootstrap-servers to a PLAINTEXT listener, or --only aws",
+        )
+    return str(kafka["bootstrapServers"])
+
+
+def _topics(values: dict[str, Any], source: str, env: str, action: str, bootstrap: str | None) -> Any:
+    declared = topics.declared(values, source)
+    client = topics.admin(_bootstrap(values, env, bootstrap))
+    live, brokers = topics.live(client, list(declared))
+    wanted, notes = topics.capped(declared, brokers)
+    drifts = topics.plan(wanted, live)
+    applied: list[Drift] = []
+    if action == "apply" and drifts:
+        applied = topics.apply(client, wanted, drifts)
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            drifts = topics.plan(wanted, topics.live(client, list(declared))[0])
+            if all(not d.fix for d in drifts) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    return len(declared), notes, applied, drifts
+
+
+def _aws(root: Path, values: dict[str, Any], values_env: str, action: str, endpoint: str | None) -> Any:
+    source = f"overlays/{values_env}/{VALUES_FILE}"
+    kustomization = loaders.Fields(
+        loaders.load_yaml(root, f"overlays/{values_env}/kustomization.yaml") or {},
+        f"overlays/{values_env}/kustomization.yaml",
+    )
+    declared = aws.declared(root, values, values_env, kustomization.string("namespace"), source)
+    c = aws_live.clients(declared.region, endpoint)
+    with aws_errors(f"stack {declared.stack}", "AWS", "Check the credentials and the endpoint"):
+        aws_live.require_account(c, declared)
+        drifts = aws_live.plan(c, declared)
+        applied: list[Drift] = []
+        if action == "apply" and drifts:
+            applied = aws_live.apply(c, declared, drifts)
+            drifts = aws_live.plan(c, declared)
+    count = 1 + len(declared.buckets) + len(declared.roles) + len(declared.secrets)
+    return count, [], applied, drifts
+
+
+class Part(NamedTuple):
+    objects: int
+    notes: list[str]
+    applied: list[Drift]
+    drift: list[Drift]
+
+
+def run_parts(
+    root: Path,
+    policy: Policy,
+    action: str,
+    env: str,
+    only: list[str] | tuple[str, ...] | None,
+    bootstrap: str | None,
+    endpoint: str | None,
+) -> dict[str, Part]:
+    policy.require_env(env)
+    values_env = policy.values_env(env)
+    values = read_values(root, values_env)
+    source = f"overlays/{values_env}/{VALUES_FILE}"
+    for part in only or PARTS:  # every declaration is read (and rejected if malformed) first
+        if part == "aws":
+            aws.declared(root, values, values_env, "-", source)
+        else:
+            topics.declared(values, source)
+            _bootstrap(values, env, bootstrap)
+    return {
+        part: Part(
+            *(
+                _aws(root, values, values_env, action, endpoint)
+                if part == "aws"
+                else _topics(values, source, env, action, bootstrap)
+            )
+        )
+        for part in only or PARTS
+    }
