@@ -142,4 +142,4 @@ LOCALSTACK = Port(NODE_IP, 4566)
 FAKESNOW = Port(NODE_IP, 8085)
 POSTGRES = Port(NODE_IP, 5432)
 AWS_ENDPOINT = f"http://{LOCALSTACK}"
-LOCALSTACK_SERVICES = "s3,secretsmanager,sts"
+LOCALSTACK_SERVICES = "s3,secretsmanager,sts,iam,cloudformation"  # iam, cloudformation: parity infra

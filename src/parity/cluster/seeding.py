@@ -114,13 +114,7 @@ def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
     """Buckets, Secrets Manager entries and topics the local rendering's workloads use."""
     values = platform_values(resources)
     account = values["FINSIGHT_AWS_ACCOUNT_ID"]  # dev's: the ExternalSecrets' role lives there
-    s3 = aws("s3", account)
-    have = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    for key in ("FINSIGHT_RAW_BUCKET", "FINSIGHT_CURATED_BUCKET", "FINSIGHT_EXPORT_BUCKET"):
-        if values[key] not in have:
-            s3.create_bucket(
-                Bucket=values[key], CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-            )
+    infrastructure(s, account)
     wanted: dict[str, set[str]] = {}
     for r in resources:
         if r["kind"] == "ExternalSecret":
@@ -144,14 +138,24 @@ def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
     }
     for conn_id, connection in connections.items():
         _put_secret(manager, f"finsight/airflow/connections/{conn_id}", connection)
-    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-    admin = AdminClient({"bootstrap.servers": str(p.KAFKA)})
-    topics = [values[k] for k in sorted(values) if k.endswith("_TOPIC")]
-    existing = set(admin.list_topics(timeout=15).topics)
-    missing = [NewTopic(t, 3, 1) for t in topics if t not in existing]
-    for future in (admin.create_topics(missing) if missing else {}).values():
-        future.result(30)
+
+def infrastructure(s: Stack, account: str) -> None:
+    """Dev's declared infrastructure, as `parity infra apply dev` makes it: the CloudFormation stack
+    (buckets with versioning, KMS and lifecycle, IRSA roles, secret placeholders) in LocalStack,
+    and dev's topics with their declared partitions and settings on the broker."""
+    from parity.cli import load_policy
+    from parity.infra.plan import run_parts
+
+    keys = (account, "localstack")  # LocalStack takes the access key id as the account
+    parts = run_parts(s.root, load_policy(s.root), "apply", "dev", None, str(p.KAFKA), p.AWS_ENDPOINT, keys)
+    left = [d.line() for part in parts.values() for d in part.drift]
+    if left:
+        raise UpFailed(
+            "dev's infrastructure",
+            f"{len(left)} drift(s) after apply, first: {left[0]}",
+            "See parity infra plan dev",
+        )
 
 
 def seed_raw(s: Stack, values: dict[str, str]) -> int:

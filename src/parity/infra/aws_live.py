@@ -34,12 +34,14 @@ class Clients:
     sts: Any
 
 
-def clients(region: str, endpoint: str | None) -> Clients:
+def clients(region: str, endpoint: str | None, keys: tuple[str, str] | None = None) -> Clients:
+    """Clients of one region; `keys` (access key id, secret) instead of the default credentials."""
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
     config = Config(retries={"max_attempts": 3}, connect_timeout=5, read_timeout=60)
-    session = boto3.session.Session(region_name=region)
+    given = {"aws_access_key_id": keys[0], "aws_secret_access_key": keys[1]} if keys else {}
+    session = boto3.session.Session(region_name=region, **given)
 
     def client(name: str) -> Any:
         return session.client(name, endpoint_url=endpoint or None, config=config)

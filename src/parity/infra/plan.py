@@ -50,14 +50,16 @@ def _topics(values: dict[str, Any], source: str, env: str, action: str, bootstra
     return len(declared), notes, applied, drifts
 
 
-def _aws(root: Path, values: dict[str, Any], values_env: str, action: str, endpoint: str | None) -> Any:
+def _aws(
+    root: Path, values: dict[str, Any], values_env: str, action: str, endpoint: str | None, keys: Any
+) -> Any:
     source = f"overlays/{values_env}/{VALUES_FILE}"
     kustomization = loaders.Fields(
         loaders.load_yaml(root, f"overlays/{values_env}/kustomization.yaml") or {},
         f"overlays/{values_env}/kustomization.yaml",
     )
     declared = aws.declared(root, values, values_env, kustomization.string("namespace"), source)
-    c = aws_live.clients(declared.region, endpoint)
+    c = aws_live.clients(declared.region, endpoint, keys)
     with aws_errors(f"stack {declared.stack}", "AWS", "Check the credentials and the endpoint"):
         aws_live.require_account(c, declared)
         drifts = aws_live.plan(c, declared)
@@ -84,6 +86,7 @@ def run_parts(
     only: list[str] | tuple[str, ...] | None,
     bootstrap: str | None,
     endpoint: str | None,
+    keys: tuple[str, str] | None = None,  # AWS access key id and secret; default: the environment's
 ) -> dict[str, Part]:
     policy.require_env(env)
     values_env = policy.values_env(env)
@@ -98,7 +101,7 @@ def run_parts(
     return {
         part: Part(
             *(
-                _aws(root, values, values_env, action, endpoint)
+                _aws(root, values, values_env, action, endpoint, keys)
                 if part == "aws"
                 else _topics(values, source, env, action, bootstrap)
             )
