@@ -23,7 +23,7 @@ import yaml
 
 from parity import local
 from parity.cluster import host
-from parity.cluster.plan import KAFKA, NAMESPACE, NODE_IP
+from parity.cluster.plan import AWS_ENDPOINT, FAKESNOW, KAFKA, NAMESPACE, NODE_IP
 from tests.promotion_support import (
     R2_NOTE,
     Parity,
@@ -451,6 +451,24 @@ def test_status_shows_every_component_healthy(stack: dict[str, Any]) -> None:
     found = json.loads(done.stdout)
     assert {c["health"] for c in found["components"]} == {"ready"}
     assert {w["health"] for w in found["workloads"]} <= {"available", "synced"}
+
+
+def test_the_stack_holds_devs_declared_infrastructure(stack: dict[str, Any]) -> None:
+    """`up` made dev's buckets, roles, secret placeholders, topics, databases and schemas from the
+    declarations (parity infra's code): a plan against the stand-ins finds nothing to do."""
+    stand_ins = ["--aws-endpoint-url", AWS_ENDPOINT, "--bootstrap-servers", str(KAFKA)]
+    env = {"AWS_ACCESS_KEY_ID": "210987654321", "AWS_SECRET_ACCESS_KEY": "localstack"}
+    done = parity(
+        "infra", "plan", "dev", *stand_ins, "--snowflake-stand-in", str(FAKESNOW), "--format", "json", env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = json.loads(done.stdout)
+    assert {part: found[part]["drift"] for part in ("aws", "topics", "snowflake")} == {
+        "aws": [],
+        "topics": [],
+        "snowflake": [],
+    }
+    assert found["aws"]["objects"] == 13 and found["topics"]["objects"] == 4
 
 
 def test_up_again_changes_nothing(stack: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
     infra = commands.add_parser(
         "infra",
         parents=[common],
-        help="declared infrastructure vs live state: the AWS stack and Kafka topics",
+        help="declared infrastructure vs live state: the AWS stack, Kafka topics, Snowflake objects",
     )
     infra.add_argument("action", choices=("plan", "apply"), help="plan: what differs; apply: change it")
     infra.add_argument("env", help="whose values.yaml declarations")
@@ -38,7 +38,13 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
         "--bootstrap-servers", help="the brokers to read and change (default: the env's, if PLAINTEXT)"
     )
     infra.add_argument(
-        "--only", action="append", choices=("aws", "topics"), help="one part only (repeatable; default: all)"
+        "--only",
+        action="append",
+        choices=("aws", "topics", "snowflake"),
+        help="one part (repeatable; default: all)",
+    )
+    infra.add_argument(
+        "--snowflake-stand-in", metavar="HOST:PORT", help="a fakesnow server instead of the env's account"
     )
     infra.add_argument(
         "--aws-endpoint-url", help="the AWS endpoint (LocalStack locally; default: AWS, or $AWS_ENDPOINT_URL)"
@@ -104,7 +110,7 @@ def dispatch(root: Path, args: argparse.Namespace) -> int:
 
         return infra.run(
             root, load_policy(root), args.action, args.env, args.only,
-            args.bootstrap_servers, args.aws_endpoint_url, args.format,
+            args.bootstrap_servers, args.aws_endpoint_url, args.snowflake_stand_in, args.format,
         )  # fmt: skip
     if args.command == "validate" and args.kind == "stream":
         from parity.cli import load_policy

@@ -292,8 +292,8 @@ def _promotion(table: loaders.Fields, path: list[str]) -> Promotion:
     infra = {}
     for env, entry in table.tables("infra", {}).items():
         parts = entry.strings("parts")
-        if env not in path or not set(parts) <= {"aws", "topics"}:
-            raise entry.error(f"promotion.infra.{env}", "must be a path environment: parts aws, topics")
+        if env not in path or not set(parts) <= {"aws", "topics", "snowflake"}:
+            raise entry.error(f"promotion.infra.{env}", "must be a path env: parts aws, topics, snowflake")
         endpoints = (entry.string("aws_endpoint_url", ""), entry.string("bootstrap_servers", ""))
         infra[env] = InfraTarget(tuple(parts), *endpoints)
     return Promotion(tuple(gates), soak, contexts, float(timeout), stand_ins=stand_ins, infra=infra)

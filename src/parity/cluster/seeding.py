@@ -143,12 +143,16 @@ def seed(s: Stack, resources: list[dict[str, Any]]) -> None:
 def infrastructure(s: Stack, account: str) -> None:
     """Dev's declared infrastructure, as `parity infra apply dev` makes it: the CloudFormation stack
     (buckets with versioning, KMS and lifecycle, IRSA roles, secret placeholders) in LocalStack,
-    and dev's topics with their declared partitions and settings on the broker."""
+    dev's topics with their declared partitions and settings on the broker, and dev's databases and
+    schemas in fakesnow."""
     from parity.cli import load_policy
     from parity.infra.plan import run_parts
 
     keys = (account, "localstack")  # LocalStack takes the access key id as the account
-    parts = run_parts(s.root, load_policy(s.root), "apply", "dev", None, str(p.KAFKA), p.AWS_ENDPOINT, keys)
+    policy = load_policy(s.root)
+    parts = run_parts(
+        s.root, policy, "apply", "dev", None, str(p.KAFKA), p.AWS_ENDPOINT, keys, str(p.FAKESNOW)
+    )
     left = [d.line() for part in parts.values() for d in part.drift]
     if left:
         raise UpFailed(

@@ -2,8 +2,8 @@
 read directly every time (never from a record of what was applied). Kafka topics (`spec.topics`,
 `spec.topicConfig`) through the Admin API; the AWS stack (infra/aws/platform.yaml with the
 environment's parameters) through a CloudFormation change set plus the S3, IAM and Secrets Manager
-APIs. `plan` exits 1 when anything differs; `apply` changes what can be changed, then plans again
-and exits 1 if drift remains."""
+APIs; Snowflake objects (infra/snowflake.yaml) through the connector. `plan` exits 1 when anything
+differs; `apply` changes what can be changed, then plans again and exits 1 if drift remains."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ def run(
     only: list[str] | None,
     bootstrap: str | None,
     endpoint: str | None,
+    snowflake_stand_in: str | None,
     output_format: str,
 ) -> int:
-    parts = run_parts(root, policy, action, env, only, bootstrap, endpoint)
+    parts = run_parts(root, policy, action, env, only, bootstrap, endpoint, None, snowflake_stand_in)
     if output_format == "json":
         emit_json(
             {

@@ -170,7 +170,7 @@ def declared(root: Path, values: Mapping[str, Any], env: str, namespace: str, so
                 props["BucketName"],
                 props["VersioningConfiguration"]["Status"],
                 sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
-                tuple(sorted(_rule(r) for r in rules)),
+                tuple(sorted(lifecycle_rule(r) for r in rules)),
             )
         elif kind == "AWS::IAM::Role":
             policies = {p["PolicyName"]: _json(p["PolicyDocument"]) for p in props.get("Policies", [])}
@@ -184,7 +184,7 @@ def declared(root: Path, values: Mapping[str, Any], env: str, namespace: str, so
     return out
 
 
-def _rule(rule: Mapping[str, Any]) -> tuple[str, int, int]:
+def lifecycle_rule(rule: Mapping[str, Any]) -> tuple[str, int, int]:
     """A lifecycle rule as (id, expiration days, noncurrent days), from CloudFormation's or S3's
     spelling (ExpirationInDays vs Expiration.Days)."""
     expiration = rule.get("ExpirationInDays", (rule.get("Expiration") or {}).get("Days", 0))

@@ -19,7 +19,7 @@ from typing import Any
 
 from parity.errors import BadInput, Refused
 from parity.infra import Drift
-from parity.infra.aws import Bucket, Declared, Role, _rule
+from parity.infra.aws import Bucket, Declared, Role, lifecycle_rule
 
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -97,7 +97,7 @@ def bucket_drifts(c: Clients, b: Bucket) -> list[Drift]:
         if _code(exc) != "NoSuchLifecycleConfiguration":
             raise
         lifecycle = []
-    live = tuple(sorted(_rule(r) for r in lifecycle))
+    live = tuple(sorted(lifecycle_rule(r) for r in lifecycle))
     out = []
     for name, want, have in (
         ("versioning", b.versioning, versioning),

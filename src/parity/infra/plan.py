@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from parity import loaders
 from parity.errors import BadInput
-from parity.infra import Drift, aws, aws_live, topics
+from parity.infra import Drift, aws, aws_live, snowflake, topics
 from parity.policy import Policy
 from parity.rendering import VALUES_FILE, read_values
 from parity.validate.places import aws_errors
 
-PARTS = ("aws", "topics")
+PARTS = ("aws", "topics", "snowflake")
+# An administrator's login for the account (never dbt's service user); the account and host are
+# the environment's own (spec.snowflake).
+SNOWFLAKE_LOGIN = ("SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD")
+_LOGIN = "Log in as its administrator, pass --snowflake-stand-in HOST:PORT, or leave it out with --only"
 SETTLE_SECONDS = 15  # a created topic's metadata reaches every listener within this
 
 
@@ -71,6 +76,66 @@ def _aws(
     return count, [], applied, drifts
 
 
+def _connect(values: dict[str, Any], env: str, stand_in: str | None) -> Any:
+    from snowflake.connector.errors import Error
+
+    from parity.stack import fakesnow_connection
+
+    if stand_in:
+        host, _, port = stand_in.rpartition(":")
+        try:
+            return fakesnow_connection(host, int(port))
+        except (Error, ValueError) as exc:
+            raise BadInput(
+                f"--snowflake-stand-in {stand_in}", f"no stand-in answers: {exc}", "Start it"
+            ) from None
+    missing = [name for name in SNOWFLAKE_LOGIN if not os.environ.get(name)]
+    if missing:
+        raise BadInput(f"{env}'s Snowflake account", f"needs {', '.join(missing)}", _LOGIN)
+    import snowflake.connector
+
+    sf = values["snowflake"]
+    try:
+        return snowflake.connector.connect(
+            account=sf["account"],
+            host=sf["host"],
+            port=int(sf["port"]),
+            protocol=sf["protocol"],
+            user=os.environ["SNOWFLAKE_USER"],
+            password=os.environ["SNOWFLAKE_PASSWORD"],
+            role=os.environ.get("SNOWFLAKE_ROLE", "SYSADMIN"),
+            login_timeout=60,
+        )
+    except Error as exc:
+        raise BadInput(f"{env}'s Snowflake account", f"refused the login: {exc}", "Check it") from None
+
+
+def _snowflake(
+    root: Path, values: dict[str, Any], source: str, env: str, action: str, stand_in: str | None
+) -> Any:
+    from snowflake.connector.errors import Error
+
+    objects = snowflake.declared(root, values, source)
+    connection = _connect(values, env, stand_in)
+    try:
+        cursor = connection.cursor()
+        drifts = snowflake.plan(cursor, objects, bool(stand_in))
+        applied: list[Drift] = []
+        if action == "apply" and drifts:
+            for statement in snowflake.statements(objects, drifts):
+                cursor.execute(statement)
+            applied = [d for d in drifts if d.fix]
+            drifts = snowflake.plan(cursor, objects, bool(stand_in))
+    except Error as exc:
+        raise BadInput(
+            f"{env}'s Snowflake account", f"refused a statement: {exc}", "Check the grants"
+        ) from None
+    finally:
+        connection.close()
+    count = len(objects.warehouses) + len(objects.roles) + sum(1 + len(s) for s in objects.databases.values())
+    return count, snowflake.notes(objects, bool(stand_in)), applied, drifts
+
+
 class Part(NamedTuple):
     objects: int
     notes: list[str]
@@ -87,6 +152,7 @@ def run_parts(
     bootstrap: str | None,
     endpoint: str | None,
     keys: tuple[str, str] | None = None,  # AWS access key id and secret; default: the environment's
+    snowflake_stand_in: str | None = None,  # HOST:PORT of a fakesnow server instead of the account
 ) -> dict[str, Part]:
     policy.require_env(env)
     values_env = policy.values_env(env)
@@ -95,16 +161,20 @@ def run_parts(
     for part in only or PARTS:  # every declaration is read (and rejected if malformed) first
         if part == "aws":
             aws.declared(root, values, values_env, "-", source)
-        else:
+        elif part == "topics":
             topics.declared(values, source)
             _bootstrap(values, env, bootstrap)
-    return {
-        part: Part(
-            *(
-                _aws(root, values, values_env, action, endpoint, keys)
-                if part == "aws"
-                else _topics(values, source, env, action, bootstrap)
-            )
-        )
-        for part in only or PARTS
-    }
+        else:
+            snowflake.declared(root, values, source)
+            missing = [name for name in SNOWFLAKE_LOGIN if not os.environ.get(name)]
+            if missing and not snowflake_stand_in:
+                raise BadInput(f"{env}'s Snowflake account", f"needs {', '.join(missing)}", _LOGIN)
+    out = {}
+    for part in only or PARTS:
+        if part == "aws":
+            out[part] = Part(*_aws(root, values, values_env, action, endpoint, keys))
+        elif part == "topics":
+            out[part] = Part(*_topics(values, source, env, action, bootstrap))
+        else:
+            out[part] = Part(*_snowflake(root, values, source, env, action, snowflake_stand_in))
+    return out
