@@ -148,9 +148,13 @@ def _json(document: Any) -> dict[str, Any]:
     return dict(json.loads(document)) if isinstance(document, str) else dict(document)
 
 
-def declared(root: Path, values: Mapping[str, Any], env: str, namespace: str, source: str) -> Declared:
+def _template(root: Path) -> loaders.Fields:
     text = loaders.read_text(root / TEMPLATE, str(TEMPLATE))
-    template = loaders.Fields(loaders.parse_yaml(text, str(TEMPLATE)) or {}, str(TEMPLATE), text)
+    return loaders.Fields(loaders.parse_yaml(text, str(TEMPLATE)) or {}, str(TEMPLATE), text)
+
+
+def declared(root: Path, values: Mapping[str, Any], env: str, namespace: str, source: str) -> Declared:
+    template = _template(root)
     params = parameters(values, env, namespace, source)
     wanted = set(template.table("Parameters").data)
     if wanted != set(params):
@@ -196,10 +200,8 @@ def lifecycle_rule(rule: Mapping[str, Any]) -> tuple[str, int, int]:
 
 def secret_names(root: Path) -> set[str]:
     """The secret placeholders the template declares (their names are the same in every account)."""
-    text = loaders.read_text(root / TEMPLATE, str(TEMPLATE))
-    template = loaders.Fields(loaders.parse_yaml(text, str(TEMPLATE)) or {}, str(TEMPLATE), text)
     return {
         str(r.table("Properties").get("Name", str, ""))
-        for r in template.tables("Resources").values()
+        for r in _template(root).tables("Resources").values()
         if r.string("Type") == "AWS::SecretsManager::Secret"
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -14,6 +16,7 @@ from parity.infra import Drift, aws, aws_live, snowflake, topics
 from parity.policy import Policy
 from parity.rendering import VALUES_FILE, read_values
 from parity.validate.places import aws_errors
+from parity.validate.topics import TopicSpec
 
 PARTS = ("aws", "topics", "snowflake")
 # An administrator's login for the account (never dbt's service user); the account and host are
@@ -21,6 +24,13 @@ PARTS = ("aws", "topics", "snowflake")
 SNOWFLAKE_LOGIN = ("SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD")
 _LOGIN = "Log in as its administrator, pass --snowflake-stand-in HOST:PORT, or leave it out with --only"
 SETTLE_SECONDS = 15  # a created topic's metadata reaches every listener within this
+
+
+class Part(NamedTuple):
+    objects: int
+    notes: list[str]
+    applied: list[Drift]
+    drift: list[Drift]
 
 
 def _bootstrap(values: dict[str, Any], env: str, given: str | None) -> str:
@@ -37,9 +47,8 @@ def _bootstrap(values: dict[str, Any], env: str, given: str | None) -> str:
     return str(kafka["bootstrapServers"])
 
 
-def _topics(values: dict[str, Any], source: str, env: str, action: str, bootstrap: str | None) -> Any:
-    declared = topics.declared(values, source)
-    client = topics.admin(_bootstrap(values, env, bootstrap))
+def _topics(declared: dict[str, TopicSpec], address: str, action: str) -> Part:
+    client = topics.admin(address)
     live, brokers = topics.live(client, list(declared))
     wanted, notes = topics.capped(declared, brokers)
     drifts = topics.plan(wanted, live)
@@ -52,18 +61,15 @@ def _topics(values: dict[str, Any], source: str, env: str, action: str, bootstra
             if all(not d.fix for d in drifts) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-    return len(declared), notes, applied, drifts
+    return Part(len(declared), notes, applied, drifts)
 
 
-def _aws(
-    root: Path, values: dict[str, Any], values_env: str, action: str, endpoint: str | None, keys: Any
-) -> Any:
-    source = f"overlays/{values_env}/{VALUES_FILE}"
-    kustomization = loaders.Fields(
-        loaders.load_yaml(root, f"overlays/{values_env}/kustomization.yaml") or {},
-        f"overlays/{values_env}/kustomization.yaml",
-    )
-    declared = aws.declared(root, values, values_env, kustomization.string("namespace"), source)
+def _namespace(root: Path, values_env: str) -> str:
+    source = f"overlays/{values_env}/kustomization.yaml"
+    return loaders.Fields(loaders.load_yaml(root, source) or {}, source).string("namespace")
+
+
+def _aws(declared: aws.Declared, action: str, endpoint: str | None, keys: tuple[str, str] | None) -> Part:
     c = aws_live.clients(declared.region, endpoint, keys)
     with aws_errors(f"stack {declared.stack}", "AWS", "Check the credentials and the endpoint"):
         aws_live.require_account(c, declared)
@@ -73,7 +79,7 @@ def _aws(
             applied = aws_live.apply(c, declared, drifts)
             drifts = aws_live.plan(c, declared)
     count = 1 + len(declared.buckets) + len(declared.roles) + len(declared.secrets)
-    return count, [], applied, drifts
+    return Part(count, [], applied, drifts)
 
 
 def _connect(values: dict[str, Any], env: str, stand_in: str | None) -> Any:
@@ -89,10 +95,7 @@ def _connect(values: dict[str, Any], env: str, stand_in: str | None) -> Any:
             raise BadInput(
                 f"--snowflake-stand-in {stand_in}", f"no stand-in answers: {exc}", "Start it"
             ) from None
-    missing = [name for name in SNOWFLAKE_LOGIN if not os.environ.get(name)]
-    if missing:
-        raise BadInput(f"{env}'s Snowflake account", f"needs {', '.join(missing)}", _LOGIN)
-    import snowflake.connector
+    import snowflake.connector  # run_parts checked the login variables before anything started
 
     sf = values["snowflake"]
     try:
@@ -111,11 +114,10 @@ def _connect(values: dict[str, Any], env: str, stand_in: str | None) -> Any:
 
 
 def _snowflake(
-    root: Path, values: dict[str, Any], source: str, env: str, action: str, stand_in: str | None
-) -> Any:
+    objects: snowflake.Objects, values: dict[str, Any], env: str, action: str, stand_in: str | None
+) -> Part:
     from snowflake.connector.errors import Error
 
-    objects = snowflake.declared(root, values, source)
     connection = _connect(values, env, stand_in)
     try:
         cursor = connection.cursor()
@@ -133,14 +135,7 @@ def _snowflake(
     finally:
         connection.close()
     count = len(objects.warehouses) + len(objects.roles) + sum(1 + len(s) for s in objects.databases.values())
-    return count, snowflake.notes(objects, bool(stand_in)), applied, drifts
-
-
-class Part(NamedTuple):
-    objects: int
-    notes: list[str]
-    applied: list[Drift]
-    drift: list[Drift]
+    return Part(count, snowflake.notes(objects, bool(stand_in)), applied, drifts)
 
 
 def run_parts(
@@ -158,23 +153,19 @@ def run_parts(
     values_env = policy.values_env(env)
     values = read_values(root, values_env)
     source = f"overlays/{values_env}/{VALUES_FILE}"
-    for part in only or PARTS:  # every declaration is read (and rejected if malformed) first
+    # Every declaration is read (and rejected if malformed) before anything is reached.
+    runs: dict[str, Callable[[], Part]] = {}
+    for part in only or PARTS:
         if part == "aws":
-            aws.declared(root, values, values_env, "-", source)
+            declared = aws.declared(root, values, values_env, _namespace(root, values_env), source)
+            runs[part] = partial(_aws, declared, action, endpoint, keys)
         elif part == "topics":
-            topics.declared(values, source)
-            _bootstrap(values, env, bootstrap)
+            wanted = topics.declared(values, source)
+            runs[part] = partial(_topics, wanted, _bootstrap(values, env, bootstrap), action)
         else:
-            snowflake.declared(root, values, source)
+            objects = snowflake.declared(root, values, source)
             missing = [name for name in SNOWFLAKE_LOGIN if not os.environ.get(name)]
             if missing and not snowflake_stand_in:
                 raise BadInput(f"{env}'s Snowflake account", f"needs {', '.join(missing)}", _LOGIN)
-    out = {}
-    for part in only or PARTS:
-        if part == "aws":
-            out[part] = Part(*_aws(root, values, values_env, action, endpoint, keys))
-        elif part == "topics":
-            out[part] = Part(*_topics(values, source, env, action, bootstrap))
-        else:
-            out[part] = Part(*_snowflake(root, values, source, env, action, snowflake_stand_in))
-    return out
+            runs[part] = partial(_snowflake, objects, values, env, action, snowflake_stand_in)
+    return {part: run() for part, run in runs.items()}

@@ -34,8 +34,13 @@ OBJECTS = {
 }
 
 
+def _prefix(path: str) -> str | None:
+    return next((prefix for prefix in OBJECTS if path == prefix or path.startswith(prefix)), None)
+
+
 def _kind(path: str) -> str | None:
-    return next((kind for prefix, kind in OBJECTS.items() if path == prefix or path.startswith(prefix)), None)
+    prefix = _prefix(path)
+    return OBJECTS[prefix] if prefix else None
 
 
 def objects(values: Mapping[str, Any]) -> dict[str, str]:
@@ -58,7 +63,7 @@ def same_objects(values: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
             if path in mine:
                 continue
             holders = ", ".join(f"{e}'s {d[path]}" for e, d in sorted(declared.items()) if path in d)
-            prefix = next(p for p in OBJECTS if path == p or path.startswith(p))
+            prefix = _prefix(path) or ""
             name = f" {path[len(prefix) :]}" if prefix.endswith(".") else ""
             out.append(
                 violation(
