@@ -35,6 +35,8 @@ def test_help_lists_only_built_commands(capsys: pytest.CaptureFixture[str]) -> N
         "sample",
         "validate",
         "infra",
+        "env",
+        "report",
     }
 
 

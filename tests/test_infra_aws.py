@@ -46,9 +46,10 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 def account(localstack: Service, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     conftest.use_localstack(localstack.address, monkeypatch, "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", DEV_ACCOUNT)
-    return {
-        name: boto3.client(name, endpoint_url=localstack.address) for name in ("s3", "iam", "secretsmanager")
-    }
+    # A session of its own: boto3's default session keeps the first credentials it resolved in this
+    # process, which an earlier test may have set to another account.
+    session = boto3.session.Session(aws_access_key_id=DEV_ACCOUNT, aws_secret_access_key="test")
+    return {name: session.client(name, endpoint_url=localstack.address) for name in ("s3", "iam", "secretsmanager")}
 
 
 def _infra(capsys: pytest.CaptureFixture[str], action: str, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -65,6 +66,8 @@ def test_cfn_lint_passes_the_template_and_every_environments_body(tmp_path: Path
         files.append(str(body))
         assert '"${OidcProvider}:sub"' not in declared.template  # keys substituted, values left to CFN
         assert f'"{read_values(ROOT, env)["aws"]["oidcProvider"]}:sub"' in declared.template
+        # ephemeral shares dev's account, whose stack owns the secret names: two stacks cannot both make them
+        assert set(declared.secrets) == (set() if env == "ephemeral" else SECRETS)
     lint = subprocess.run(
         [str(DEVENV / "venvs/tool/bin/cfn-lint"), *files], capture_output=True, text=True, check=False
     )

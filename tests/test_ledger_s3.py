@@ -35,7 +35,7 @@ def aws(localstack: Service, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def _client() -> Any:
-    return boto3.client("s3")
+    return boto3.session.Session().client("s3")
 
 
 def _ledger(bucket: str) -> S3Ledger:

@@ -532,6 +532,156 @@ def test_a_release_runs_dev_on_this_cluster_then_staging_and_prod_and_rolls_back
         assert flow("audit", "verify").returncode == 0
 
 
+def _key_pair(directory: Path, password: str) -> Path:
+    directory.mkdir()
+    subprocess.run(
+        [str(DEVENV / "bin/cosign"), "generate-key-pair"],
+        cwd=directory,
+        env={**os.environ, "COSIGN_PASSWORD": password},
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return directory
+
+
+def test_promotion_refuses_unsigned_and_wrongly_signed_images(stack: dict[str, Any], tmp_path: Path) -> None:
+    """[signing] for dev on this cluster, whose registry holds the locked images since `up`: the
+    release is refused (exit 3) while they are unsigned, refused again once they are signed with
+    another key, and promoted once `parity images sign` used the key of [signing] from Secrets
+    Manager; cosign (the pinned build) checks each signature in the registry."""
+    release_key = _key_pair(tmp_path / "release", "release-password")
+    other_key = _key_pair(tmp_path / "other", "other-password")
+    config = ROOT / ".parity/local/pki/admin.kubeconfig"
+    extra = (
+        f'[promotion.stand_ins.dev]\nrendering = "local"\ncontext = "parity-local"\nkubeconfig = "{config}"\n'
+        '[signing]\npublic_key = "release-cosign.pub"\nenvironments = ["dev"]\n'
+        'key_secret = "finsight/release/cosign-test"\nmirror = "127.0.0.1:5000"\n'
+    )
+    repo = copy_repo(
+        tmp_path / "repo", contexts({"staging": "finsight-staging", "prod": "finsight-prod"}) + extra
+    )
+    (repo / "release-cosign.pub").write_bytes((release_key / "cosign.pub").read_bytes())
+    flow = Parity(repo, config)
+    flow.env.update({"AWS_ACCESS_KEY_ID": "210987654321", "AWS_SECRET_ACCESS_KEY": "localstack"})
+    secrets = boto3.client("secretsmanager", endpoint_url=AWS_ENDPOINT, region_name="eu-west-1",
+                           aws_access_key_id="210987654321", aws_secret_access_key="localstack")  # fmt: skip
+    release = flow.create()
+    images = json.loads((repo / ".parity/releases" / release / "release.json").read_text())["images"]
+    assert len(images) == 4
+    promote = ("promote", release, "--to", "dev", "--stand-in")
+    first = sorted(images)[0]
+    flow.refused(*promote, says=f"image {first} {images[first][:19]}...: is not signed")
+
+    def sign_with(key: Path, password: str) -> None:
+        secret = json.dumps({"private_key": (key / "cosign.key").read_text(), "password": password})
+        try:
+            secrets.create_secret(Name="finsight/release/cosign-test", SecretString=secret)
+        except secrets.exceptions.ResourceExistsException:
+            secrets.put_secret_value(SecretId="finsight/release/cosign-test", SecretString=secret)
+        signed = flow("images", "sign", "--aws-endpoint-url", AWS_ENDPOINT).stdout.splitlines()
+        assert [line.rsplit("@", 1)[1] for line in signed] == [images[n] for n in sorted(images)]
+
+    sign_with(other_key, "other-password")
+    flow.refused(*promote, says="is not signed with release-cosign.pub's key")
+    sign_with(release_key, "release-password")
+    flow(*promote)
+    entries = [json.loads(line) for line in (repo / ".parity/ledger.jsonl").read_text().splitlines()]
+    assert [e["action"] for e in entries] == ["release.create", "promote.start", "promote.done"]
+    secrets.delete_secret(SecretId="finsight/release/cosign-test", ForceDeleteWithoutRecovery=True)
+
+
+def _everything() -> set[tuple[str, str, str]]:
+    """Every object of every listable kind on the cluster (events aside: controllers write them
+    everywhere, all the time), every topic on the broker, and every object version in the
+    ephemeral template's buckets."""
+    kinds = kubectl("api-resources", "--verbs=list", "-o", "name").split()
+    kinds = [k for k in kinds if k not in ("events", "events.events.k8s.io")]
+    items = kubectl("get", ",".join(kinds), "-A", "-o", "json")["items"]
+    found = {(i["kind"], i["metadata"].get("namespace", ""), i["metadata"]["name"]) for i in items}
+    from confluent_kafka.admin import AdminClient
+
+    found |= {
+        ("topic", "", t)
+        for t in AdminClient({"bootstrap.servers": str(KAFKA)}).list_topics(timeout=30).topics
+    }
+    s3 = boto3.client("s3", endpoint_url=AWS_ENDPOINT, region_name="eu-west-1",
+                      aws_access_key_id="210987654321", aws_secret_access_key="localstack")  # fmt: skip
+    for kind in ("raw", "curated", "exports"):
+        bucket = f"finsight-ephemeral-{kind}"
+        listed = s3.list_object_versions(Bucket=bucket)
+        found |= {("s3", bucket, f"{v['Key']}@{v['VersionId']}") for v in listed.get("Versions", [])}
+    return found
+
+
+def _owned(objects: set[tuple[str, str, str]], name: str) -> set[tuple[str, str, str]]:
+    return {o for o in objects if name in o[1] or name in o[2]}
+
+
+def test_ephemeral_environments_are_created_diffed_listed_reaped_and_destroyed(stack: dict[str, Any]) -> None:
+    """`parity env create pr-7 --from staging --stand-in` on this cluster: its namespace, objects,
+    topics and S3 prefix; `parity diff staging pr-7` passes; reap takes an expired one and keeps
+    pr-7; destroy leaves exactly what was there before."""
+    keys = {"AWS_ACCESS_KEY_ID": "210987654321", "AWS_SECRET_ACCESS_KEY": "localstack"}
+    done = parity(
+        "infra", "apply", "ephemeral", "--only", "aws", "--aws-endpoint-url", AWS_ENDPOINT, env=keys
+    )
+    assert done.returncode == 0, done.stdout + done.stderr  # the template's buckets, roles and secrets
+    before = _everything()
+    assert not _owned(before, "pr-7")
+
+    done = parity("env", "create", "pr-7", "--from", "staging", "--ttl", "2h", "--stand-in", "--no-wait")
+    assert done.returncode == 0, done.stderr
+    assert "pr-7 mirrors staging: " in done.stderr and "topics: 4 made at 10.200.0.1:9092" in done.stderr
+    assert "S3: 3 prefix(es) pr-7/ made" in done.stderr and "fakesnow ignores CLONE" in done.stderr
+    made = _everything() - before
+    build = [str(DEVENV / "bin/kustomize"), "build", str(ROOT / ".parity/envs/pr-7/local")]
+    out = subprocess.run(build, capture_output=True, text=True, check=True).stdout
+    rendered = {
+        (d["kind"], "finsight-ephemeral-pr-7", d["metadata"]["name"]) for d in yaml.safe_load_all(out) if d
+    }
+    assert len(rendered) == 55 and rendered <= made, sorted(rendered - made)[:5]
+    assert ("Namespace", "", "finsight-ephemeral-pr-7") in made
+    assert {o[2] for o in made if o[0] == "topic"} == {
+        f"finsight.ephemeral-pr-7.{t}.v1" for t in ("events", "payments", "ledger", "dead-letters")
+    }
+    assert {(o[1], o[2].split("@")[0]) for o in made if o[0] == "s3"} == {
+        (f"finsight-ephemeral-{k}", "pr-7/.parity-env") for k in ("raw", "curated", "exports")
+    }
+    namespace = kubectl("get", "namespace", "finsight-ephemeral-pr-7", "-o", "json")["metadata"]
+    assert namespace["labels"]["parity.finsight.io/ephemeral"] == "pr-7"
+    assert namespace["annotations"]["parity.finsight.io/ttl"] == "2h"
+
+    done = parity("diff", "staging", "pr-7")
+    assert done.returncode == 0 and "staging -> pr-7: parity holds" in done.stdout, done.stdout[-2000:]
+
+    done = parity("env", "create", "pr-8", "--from", "staging", "--ttl", "5s", "--stand-in", "--no-wait")
+    assert done.returncode == 0, done.stderr
+    time.sleep(6)
+    done = parity("env", "list", "--stand-in", "--format", "json")
+    listed = {e["name"]: e for e in json.loads(done.stdout)}
+    assert set(listed) == {"pr-7", "pr-8"} and listed["pr-8"]["expired"] and not listed["pr-7"]["expired"]
+    assert listed["pr-7"]["cost_per_hour"] > 3.0  # its pods, and the XSMALL warehouse's credit
+    done = parity("env", "reap", "--stand-in")
+    assert done.returncode == 0 and "reaped pr-8" in done.stdout and "1 reaped, 1 still" in done.stdout, (
+        done.stdout
+    )
+    assert not _owned(_everything(), "pr-8")
+    done = parity("env", "list", "--stand-in")
+    assert "pr-7" in done.stdout and "pr-8" not in done.stdout and "EST. COST" in done.stdout, done.stdout
+
+    done = parity("env", "destroy", "pr-7", "--stand-in")
+    assert done.returncode == 0, done.stderr
+    assert "removed namespace finsight-ephemeral-pr-7" in done.stdout and "removed topic " in done.stdout
+    deadline = time.monotonic() + 60
+    while _owned(_everything(), "pr-7") and time.monotonic() < deadline:  # topic deletion settles
+        time.sleep(2)
+    assert not _owned(_everything(), "pr-7"), sorted(_owned(_everything(), "pr-7"))[:10]
+    assert not _everything() & _owned(made, "pr-7")  # every object create made is gone
+    assert not (ROOT / ".parity/envs/pr-7").exists()
+    assert parity("env", "destroy", "pr-7", "--stand-in").returncode == 2  # gone: one line, exit 2
+
+
 def test_down_leaves_nothing_behind(stack: dict[str, Any], before: dict[str, Any]) -> None:
     done = parity("down", "--format", "json")
     assert done.returncode == 0, done.stdout

@@ -143,7 +143,7 @@ def aws(localstack: Service, monkeypatch: pytest.MonkeyPatch) -> Any:
     import boto3  # type: ignore[import-untyped]
 
     conftest.use_localstack(localstack.address, monkeypatch, "eu-west-1")
-    manager = boto3.client("secretsmanager")
+    manager = boto3.session.Session().client("secretsmanager")
     try:
         manager.create_secret(Name=SECRET, SecretString=json.dumps({"hmac_key": KEY.decode()}))
     except manager.exceptions.ResourceExistsException:

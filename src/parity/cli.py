@@ -105,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(gate_parser)
 
     images_parser = commands.add_parser(
-        "images", parents=[common], help="build, verify and run the workload images (reproducible OCI)"
+        "images",
+        parents=[common],
+        help="build, verify, push, sign and run the workload images (reproducible OCI)",
     )
     image_commands = images_parser.add_subparsers(dest="images_command", metavar="ACTION", required=True)
     build_parser_ = image_commands.add_parser(
@@ -130,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify_parser.add_argument("names", nargs="*", metavar="NAME", help="default: every image")
     _format_option(verify_parser)
+    cli_promotion.add_publish_parsers(image_commands, common, _format_option)
     run_parser = image_commands.add_parser(
         "run", parents=[common], help="run an image with podman (runc) or runc, on the host network"
     )
@@ -233,6 +236,8 @@ def _images(root: Path, args: argparse.Namespace) -> int:
         )
     if args.images_command == "verify":
         return images.verify(root, args.names, args.format)
+    if args.images_command in ("push", "sign"):
+        return cli_promotion.dispatch_publish(root, args)
     return images.run(
         root,
         args.name,

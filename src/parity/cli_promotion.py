@@ -1,4 +1,5 @@
-"""Argument parsing and dispatch for the release commands: release, approve, promote, rollback, audit."""
+"""Argument parsing and dispatch for the release commands: release, approve, promote, rollback, audit,
+and env (ephemeral environments)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from parity.policy import Policy
 
-COMMANDS = ("release", "approve", "promote", "rollback", "audit")
+COMMANDS = ("release", "approve", "promote", "rollback", "audit", "env", "report")
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: Any) -> None:
@@ -69,11 +70,60 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser, format_option: A
         "pending", parents=[common], help="emergency changes awaiting retro-approval"
     )
     format_option(pending)
+    _env_parsers(commands, common, format_option, stand_in)
+    report = commands.add_parser(
+        "report", parents=[common], help="the environment matrix, gates, release timelines, pending approvals"
+    )
+    report.add_argument("--html", type=Path, metavar="FILE", help="one self-contained page")
+    report.add_argument("--markdown", type=Path, metavar="FILE", help="the digest a PR comment takes")
+    format_option(report)
+
+
+def _env_parsers(commands: Any, common: argparse.ArgumentParser, format_option: Any, stand_in: str) -> None:
+    env = commands.add_parser(
+        "env", parents=[common], help="ephemeral environments: create, list, destroy, reap"
+    )
+    actions = env.add_subparsers(dest="env_command", metavar="ACTION", required=True)
+    create = actions.add_parser("create", parents=[common], help="an environment from the ephemeral template")
+    create.add_argument("name", help="2-20 lowercase letters, digits and dashes (e.g. pr-1234)")
+    create.add_argument(
+        "--from", dest="source", required=True, metavar="ENV", help="the environment it mirrors"
+    )
+    create.add_argument("--ttl", help="how long it lives, e.g. 8h (default: ephemeral.default_ttl)")
+    create.add_argument(
+        "--bootstrap-servers", help="the brokers its topics go to (default: its own, if PLAINTEXT)"
+    )
+    create.add_argument("--aws-endpoint-url", help="the S3 endpoint (default: AWS, or the stand-in's)")
+    create.add_argument("--no-wait", dest="wait", action="store_false", help="do not wait for its rollouts")
+    chosen = {}
+    for name, helped in (
+        ("list", "every ephemeral environment: age, TTL, cost"),
+        ("reap", "destroy the expired"),
+    ):
+        chosen[name] = actions.add_parser(name, parents=[common], help=helped)
+    chosen["destroy"] = actions.add_parser("destroy", parents=[common], help="remove everything create made")
+    chosen["destroy"].add_argument("name")
+    for parser in (create, *chosen.values()):
+        parser.add_argument("--stand-in", action="store_true", help=stand_in)
+        format_option(parser)
 
 
 def dispatch(root: Path, policy: Policy, args: argparse.Namespace) -> int:
-    from parity.commands import audit, promote, release
+    from parity.commands import audit, env, promote, release, report
 
+    if args.command == "report":
+        return report.run(root, policy, args.html, args.markdown, args.format)
+    if args.command == "env":
+        if args.env_command == "create":
+            return env.create(
+                root, policy, args.name, args.source, args.ttl, args.stand_in,
+                args.bootstrap_servers, args.aws_endpoint_url, args.wait, args.format,
+            )  # fmt: skip
+        if args.env_command == "destroy":
+            return env.destroy(root, policy, args.name, args.stand_in, args.format)
+        if args.env_command == "reap":
+            return env.reap(root, policy, args.stand_in, args.format)
+        return env.list_(root, policy, args.stand_in, args.format)
     if args.command == "release":
         if args.release_command == "create":
             return release.create(root, policy, args.evidence, args.actor, args.format)
@@ -104,3 +154,27 @@ def dispatch(root: Path, policy: Policy, args: argparse.Namespace) -> int:
     if args.audit_command == "export":
         return audit.export(root, policy, args.format)
     return audit.pending(root, policy, args.format)
+
+
+def add_publish_parsers(image_commands: Any, common: argparse.ArgumentParser, format_option: Any) -> None:
+    """`parity images push|sign`, release.yml's steps after the verify rebuild."""
+    push = image_commands.add_parser(
+        "push", parents=[common], help="copy each built image to the registry by its locked digest"
+    )
+    push.add_argument("names", nargs="*", metavar="NAME", help="default: every image")
+    push.add_argument("--registry", default="", metavar="HOST", help="default: the lock's repository host")
+    format_option(push)
+    sign = image_commands.add_parser(
+        "sign", parents=[common], help="sign each locked digest with cosign and the key of [signing]"
+    )
+    sign.add_argument("names", nargs="*", metavar="NAME", help="default: every image")
+    sign.add_argument("--aws-endpoint-url", metavar="URL", help="Secrets Manager's endpoint (LocalStack)")
+    format_option(sign)
+
+
+def dispatch_publish(root: Path, args: argparse.Namespace) -> int:
+    from parity.commands import publish
+
+    if args.images_command == "push":
+        return publish.push(root, args.names, args.registry, args.format)
+    return publish.sign(root, args.names, args.aws_endpoint_url, args.format)

@@ -24,7 +24,7 @@ class Rendered:
 
 def _build(root: Path, env: str) -> tuple[str, dict[Identity, Resource]]:
     text, documents = kustomize.build(root, env)
-    return text, normalise(documents, f"overlays/{env}")
+    return text, normalise(documents, kustomize.overlay_path(root, env))
 
 
 def render_all(root: Path, envs: list[str], validate: bool = True) -> dict[str, Rendered]:
@@ -52,7 +52,7 @@ def parse_values(text: str, source: str) -> dict[str, Any]:
 
 
 def read_values(root: Path, env: str) -> dict[str, Any]:
-    source = f"overlays/{env}/{VALUES_FILE}"
+    source = f"{kustomize.overlay_path(root, env)}/{VALUES_FILE}"
     return parse_values(
         loaders.read_text(root / source, source, "Every overlay needs its values file"), source
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from parity import diffing
+from parity.ephemeral import overlay
 from parity.errors import FINDINGS, OK
 from parity.invariants import classify
 from parity.output import emit_json
@@ -14,6 +15,7 @@ from parity.report import difference_dict, markdown_differences, summary_line, t
 
 
 def run(root: Path, policy: Policy, left: str, right: str, output_format: str) -> int:
+    policy = overlay.with_known(root, policy)  # and the ephemeral environments made here
     policy.require_env(left)
     policy.require_env(right)
     rendered = render_all(root, [left, right], validate=False)

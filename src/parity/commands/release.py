@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,9 @@ def create(root: Path, policy: Policy, evidence: list[Path], who: str | None, ou
         print(f"created release {release.id} from {release.git_sha[:12]}", file=sys.stderr)
     else:
         print(f"release {release.id} exists already (the same content)", file=sys.stderr)
+    if os.environ.get("GITHUB_OUTPUT"):  # release.yml hands the id to the promote-staging job
+        with Path(os.environ["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as outputs:
+            outputs.write(f"release={release.id}\n")
     if output_format == "json":
         emit_json({"id": release.id})
     else:

@@ -30,7 +30,8 @@ ROLES = {  # template parameter -> spec.iam key of its ARN
 }
 BUCKETS = {"RawBucket": "raw", "CuratedBucket": "curated", "ExportBucket": "export"}
 RETENTION = {"RawRetentionDays": "rawDays", "CuratedRetentionDays": "curatedDays"}
-VALUES_READ = ("retention.", "aws.oidcProvider")  # values only parity reads (infra), not the workloads
+# Values only parity reads (infra), not the workloads.
+VALUES_READ = ("retention.", "aws.oidcProvider", "aws.accountOwner")
 ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/([\w+=,.@-]{1,64})")
 SUB = re.compile(r"\$\{([\w:]+)\}")
 
@@ -100,6 +101,10 @@ def parameters(values: Mapping[str, Any], env: str, namespace: str, source: str)
     if not isinstance(provider, str) or not provider or provider.startswith("https://"):
         raise BadInput(source, f"spec.aws.oidcProvider is {provider!r}", "Give the issuer without https://")
     out["OidcProvider"] = provider
+    owner = _field(values, "aws.accountOwner", source)
+    if not isinstance(owner, bool):
+        raise BadInput(source, f"spec.aws.accountOwner is {owner!r}", "Give true or false")
+    out["AccountOwner"] = "true" if owner else "false"
     for parameter, key in ROLES.items():
         arn = _field(values, f"iam.{key}", source)
         match = ROLE_ARN.fullmatch(str(arn))
@@ -153,6 +158,17 @@ def _template(root: Path) -> loaders.Fields:
     return loaders.Fields(loaders.parse_yaml(text, str(TEMPLATE)) or {}, str(TEMPLATE), text)
 
 
+def _conditions(template: loaders.Fields, names: Mapping[str, str]) -> dict[str, bool]:
+    """The template's Conditions, each an Fn::Equals of two values (the one form it uses)."""
+    out = {}
+    for name, expression in (template.data.get("Conditions") or {}).items():
+        pair = _resolve(expression.get("Fn::Equals") if isinstance(expression, dict) else None, names, name)
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise BadInput(str(TEMPLATE), f"Conditions.{name} is not an Fn::Equals of two", "Use Fn::Equals")
+        out[name] = pair[0] == pair[1]
+    return out
+
+
 def declared(root: Path, values: Mapping[str, Any], env: str, namespace: str, source: str) -> Declared:
     template = _template(root)
     params = parameters(values, env, namespace, source)
@@ -164,7 +180,15 @@ def declared(root: Path, values: Mapping[str, Any], env: str, namespace: str, so
     body = json.dumps(_keys(template.data, params), indent=1, sort_keys=True)
     out = Declared(env, stack_name(env), account, region, body, params)
     names = {**params, "AWS::AccountId": account, "AWS::Region": region}
+    holds = _conditions(template, names)
     for logical, resource in template.tables("Resources").items():
+        condition = resource.get("Condition", str, "")
+        if condition and condition not in holds:
+            raise BadInput(
+                str(TEMPLATE), f"Resources.{logical}: condition {condition} is not declared", "Declare it"
+            )
+        if condition and not holds[condition]:
+            continue  # CloudFormation leaves it out of this stack, so parity does too
         kind = resource.string("Type")
         props = _resolve(resource.get("Properties", dict, {}), names, f"Resources.{logical}")
         if kind == "AWS::S3::Bucket":

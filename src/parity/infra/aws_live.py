@@ -51,7 +51,7 @@ def clients(region: str, endpoint: str | None, keys: tuple[str, str] | None = No
     )
 
 
-def _code(exc: Exception) -> str:
+def error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
@@ -80,7 +80,7 @@ def bucket_drifts(c: Clients, b: Bucket) -> list[Drift]:
     try:
         c.s3.head_bucket(Bucket=b.name)
     except ClientError as exc:
-        if _code(exc) in ("404", "NoSuchBucket", "NotFound"):
+        if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
             return [Drift(f"bucket {b.name}", "", b.name, None, "create")]
         raise
     versioning = c.s3.get_bucket_versioning(Bucket=b.name).get("Status", "")
@@ -88,13 +88,13 @@ def bucket_drifts(c: Clients, b: Bucket) -> list[Drift]:
         rules = c.s3.get_bucket_encryption(Bucket=b.name)["ServerSideEncryptionConfiguration"]["Rules"]
         encryption = rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
     except ClientError as exc:
-        if _code(exc) != "ServerSideEncryptionConfigurationNotFoundError":
+        if error_code(exc) != "ServerSideEncryptionConfigurationNotFoundError":
             raise
         encryption = ""
     try:
         lifecycle = c.s3.get_bucket_lifecycle_configuration(Bucket=b.name)["Rules"]
     except ClientError as exc:
-        if _code(exc) != "NoSuchLifecycleConfiguration":
+        if error_code(exc) != "NoSuchLifecycleConfiguration":
             raise
         lifecycle = []
     live = tuple(sorted(lifecycle_rule(r) for r in lifecycle))

@@ -47,7 +47,7 @@ def _bootstrap(values: dict[str, Any], env: str, given: str | None) -> str:
     return str(kafka["bootstrapServers"])
 
 
-def _topics(declared: dict[str, TopicSpec], address: str, action: str) -> Part:
+def topic_part(declared: dict[str, TopicSpec], address: str, action: str) -> Part:
     client = topics.admin(address)
     live, brokers = topics.live(client, list(declared))
     wanted, notes = topics.capped(declared, brokers)
@@ -82,7 +82,7 @@ def _aws(declared: aws.Declared, action: str, endpoint: str | None, keys: tuple[
     return Part(count, [], applied, drifts)
 
 
-def _connect(values: dict[str, Any], env: str, stand_in: str | None) -> Any:
+def connect(values: dict[str, Any], env: str, stand_in: str | None) -> Any:
     from snowflake.connector.errors import Error
 
     from parity.stack import fakesnow_connection
@@ -118,7 +118,7 @@ def _snowflake(
 ) -> Part:
     from snowflake.connector.errors import Error
 
-    connection = _connect(values, env, stand_in)
+    connection = connect(values, env, stand_in)
     try:
         cursor = connection.cursor()
         drifts = snowflake.plan(cursor, objects, bool(stand_in))
@@ -161,7 +161,7 @@ def run_parts(
             runs[part] = partial(_aws, declared, action, endpoint, keys)
         elif part == "topics":
             wanted = topics.declared(values, source)
-            runs[part] = partial(_topics, wanted, _bootstrap(values, env, bootstrap), action)
+            runs[part] = partial(topic_part, wanted, _bootstrap(values, env, bootstrap), action)
         else:
             objects = snowflake.declared(root, values, source)
             missing = [name for name in SNOWFLAKE_LOGIN if not os.environ.get(name)]

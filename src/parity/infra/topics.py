@@ -150,3 +150,11 @@ def apply(client: Any, wanted: dict[str, TopicSpec], drifts: list[Drift]) -> lis
             "alter its configuration",
         )
     return [d for d in drifts if d.fix]
+
+
+def delete(client: Any, names: list[str]) -> list[str]:
+    """Delete those of `names` that exist (an ephemeral environment's own); returns them."""
+    present = [name for name in names if name in client.list_topics(timeout=TIMEOUT).topics]
+    if present:
+        _wait(client.delete_topics(present, operation_timeout=TIMEOUT), "delete it")
+    return present

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from parity import signing
 from parity.devenv import binary
 from parity.errors import BadInput, Refused
 from parity.policy import Policy
@@ -165,6 +166,7 @@ def promote(
             approvals_used = sorted(a.actor for a in valid)
         target = cluster(root, policy, env, stand_in)
         carries(stored, target)
+        signing.check(root, stored.release.images, env)  # refuses an unsigned or wrongly signed digest
         current = rules.deployed(entries, env)
         previous = store.load(state, current) if current else None
         record(

@@ -39,7 +39,7 @@ class S3Ledger:
 
         self.bucket, self.prefix = parse_url(url)
         self.path = url
-        self.client = client or boto3.client("s3")
+        self.client = client or boto3.session.Session().client("s3")
         self.retention = timedelta(days=retention_days)
 
     def _key(self, seq: int) -> str:

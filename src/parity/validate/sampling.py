@@ -41,7 +41,7 @@ def fetch_key(policy: masking.MaskingPolicy) -> bytes:
 
     grant = "Create the secret (or grant secretsmanager:GetSecretValue on it) in this account"
     with places.aws_errors(policy.key_secret, "Secrets Manager", grant):
-        found = boto3.client("secretsmanager").get_secret_value(SecretId=policy.key_secret)
+        found = boto3.session.Session().client("secretsmanager").get_secret_value(SecretId=policy.key_secret)
     if "SecretString" not in found:
         return bytes(found["SecretBinary"])
     value = str(found["SecretString"])
