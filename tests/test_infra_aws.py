@@ -49,7 +49,10 @@ def account(localstack: Service, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
     # A session of its own: boto3's default session keeps the first credentials it resolved in this
     # process, which an earlier test may have set to another account.
     session = boto3.session.Session(aws_access_key_id=DEV_ACCOUNT, aws_secret_access_key="test")
-    return {name: session.client(name, endpoint_url=localstack.address) for name in ("s3", "iam", "secretsmanager")}
+    return {
+        name: session.client(name, endpoint_url=localstack.address)
+        for name in ("s3", "iam", "secretsmanager")
+    }
 
 
 def _infra(capsys: pytest.CaptureFixture[str], action: str, *extra: str) -> tuple[int, dict[str, Any]]:

@@ -192,5 +192,9 @@ def _ecr_login(host: str) -> list[str]:
     import boto3  # type: ignore[import-untyped]
 
     region = host.split(".dkr.ecr.")[1].split(".")[0]
-    token = boto3.session.Session().client("ecr", region_name=region).get_authorization_token()["authorizationData"][0]
+    token = (
+        boto3.session.Session()
+        .client("ecr", region_name=region)
+        .get_authorization_token()["authorizationData"][0]
+    )
     return ["--dest-creds", base64.b64decode(token["authorizationToken"]).decode()]

@@ -118,7 +118,9 @@ def s3_object(place: str) -> tuple[str, str] | None:
 def _s3() -> Any:
     import boto3  # type: ignore[import-untyped]
 
-    return boto3.session.Session().client("s3", endpoint_url=os.environ.get("FINSIGHT_S3_ENDPOINT_URL") or None)
+    return boto3.session.Session().client(
+        "s3", endpoint_url=os.environ.get("FINSIGHT_S3_ENDPOINT_URL") or None
+    )
 
 
 @contextmanager
