@@ -16,7 +16,9 @@ import pytest
 
 from tests.conftest import DEVENV, ROOT
 
-pytestmark = pytest.mark.integration
+# `gate all` is the module fixture, run in the first test's setup: the module gets the suite's whole
+# per-test budget (TEST_BUDGET_SECONDS, 900 s), not pytest's default 600 s.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")

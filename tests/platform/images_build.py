@@ -54,7 +54,6 @@ def clean_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return {image["name"]: image for image in result["images"]}
 
 
-@pytest.mark.timeout(1500)
 def test_two_clean_builds_give_the_locked_digests(
     clean_build: dict[str, Any], request: pytest.FixtureRequest
 ) -> None:

@@ -13,6 +13,8 @@ from tests.platform.images_build import (  # noqa: F401 - the shared fixture and
     test_two_clean_builds_give_the_locked_digests,
 )
 
-pytestmark = pytest.mark.integration
+# The clean build is the module fixture: it runs in the setup of whichever test comes first, so the
+# whole module gets the build's allowance (pytest's default 600 s would cut a cold build short).
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 
 IMAGES = ["airflow", "dbt", "streaming"]
