@@ -373,6 +373,16 @@ class Bootstrap:
                 f"{tool.package}={tool.version} needs apt-get as root: "
                 f"sudo apt-get install -y {tool.package}={tool.version}"
             )
+        offered = subprocess.run(["apt-cache", "madison", tool.package], capture_output=True, text=True)
+        versions = [line.split("|")[1].strip() for line in offered.stdout.splitlines() if line.count("|") >= 2]
+        if versions and tool.version not in versions:
+            # Debian's security suite keeps only its newest build: a pin to an older one cannot
+            # install anywhere, so say so instead of apt's "not found".
+            raise StepFailed(
+                f"{tool.package}={tool.version} is no longer on the Debian mirror (it offers "
+                f"{', '.join(versions)}; security updates replace older builds): re-pin "
+                f"[tools.{tool.name}] version in {LOCK_PATH} to one of those, on purpose"
+            )
         run(
             [
                 "apt-get",
