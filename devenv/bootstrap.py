@@ -374,7 +374,8 @@ class Bootstrap:
                 f"sudo apt-get install -y {tool.package}={tool.version}"
             )
         offered = subprocess.run(["apt-cache", "madison", tool.package], capture_output=True, text=True)
-        versions = [line.split("|")[1].strip() for line in offered.stdout.splitlines() if line.count("|") >= 2]
+        rows = [line.split("|") for line in offered.stdout.splitlines()]
+        versions = [row[1].strip() for row in rows if len(row) >= 3]
         if versions and tool.version not in versions:
             # Debian's security suite keeps only its newest build: a pin to an older one cannot
             # install anywhere, so say so instead of apt's "not found".
