@@ -188,6 +188,20 @@ def run(command: Iterable[str], cwd: Path | None = None, env: dict[str, str] | N
         raise StepFailed(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
 
 
+def require_offered(tool: DebianTool) -> None:
+    """Debian's security suite keeps only its newest build: a pin to an older one cannot install
+    anywhere, so say so (with what the mirror has) instead of apt's "not found"."""
+    offered = subprocess.run(["apt-cache", "madison", tool.package], capture_output=True, text=True)
+    rows = [line.split("|") for line in offered.stdout.splitlines()]
+    versions = [row[1].strip() for row in rows if len(row) >= 3]
+    if versions and tool.version not in versions:
+        raise StepFailed(
+            f"{tool.package}={tool.version} is no longer on the Debian mirror (it offers "
+            f"{', '.join(versions)}; security updates replace older builds): re-pin "
+            f"[tools.{tool.name}] version in {LOCK_PATH} to one of those, on purpose"
+        )
+
+
 def runs_parity(venv: Venv) -> bool:
     """The venv of this project's own default dependencies: it runs parity from this checkout."""
     return venv.include_default and venv.project == "."
@@ -373,17 +387,7 @@ class Bootstrap:
                 f"{tool.package}={tool.version} needs apt-get as root: "
                 f"sudo apt-get install -y {tool.package}={tool.version}"
             )
-        offered = subprocess.run(["apt-cache", "madison", tool.package], capture_output=True, text=True)
-        rows = [line.split("|") for line in offered.stdout.splitlines()]
-        versions = [row[1].strip() for row in rows if len(row) >= 3]
-        if versions and tool.version not in versions:
-            # Debian's security suite keeps only its newest build: a pin to an older one cannot
-            # install anywhere, so say so instead of apt's "not found".
-            raise StepFailed(
-                f"{tool.package}={tool.version} is no longer on the Debian mirror (it offers "
-                f"{', '.join(versions)}; security updates replace older builds): re-pin "
-                f"[tools.{tool.name}] version in {LOCK_PATH} to one of those, on purpose"
-            )
+        require_offered(tool)
         run(
             [
                 "apt-get",

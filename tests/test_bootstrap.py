@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,15 +28,7 @@ def test_go_builds_and_downloads_run_in_separate_lanes_with_an_estimate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PARITY_CACHE_DIR", str(tmp_path))
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "bootstrap_module", Path(__file__).parent.parent / "devenv/bootstrap.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    module: Any = _devenv_module("bootstrap")
     steps = [
         module.Step(label, lambda: "", [], lambda: None)
         for label in ("machine tools", "venv pdm", "go tilt", "maven kafka", "go etcd")
@@ -47,17 +41,54 @@ def test_go_builds_and_downloads_run_in_separate_lanes_with_an_estimate(
     assert plan.left() == "4 step(s) left, about 2 min"
 
 
-def _store_module() -> object:
+def _devenv_module(name: str) -> object:
+    """devenv/NAME.py, which is no package (bootstrap runs before parity is installed)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "store_module", Path(__file__).parent.parent / "devenv/store.py"
+        f"{name}_module", Path(__file__).parent.parent / f"devenv/{name}.py"
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def _store_module() -> object:
+    return _devenv_module("store")
+
+
+def test_a_pin_the_debian_mirror_no_longer_offers_is_named_with_what_it_offers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian's security suite keeps only its newest build (chromium moved under the lock once):
+    the step says which pin is gone and what to re-pin it to, instead of apt's "not found"."""
+    from parity.toolchain import DebianTool
+
+    module: Any = _devenv_module("bootstrap")
+    (tmp_path / "apt-cache").write_text(
+        "#!/bin/sh\n"
+        '[ "$2" = chromium ] || exit 0\n'
+        "echo '  chromium | 156.0.8078.129-1~deb12u1 | http://deb.debian.org/debian-security "
+        "bookworm-security/main amd64 Packages'\n"
+        "echo '  chromium | 150.0.7871.100-1~deb12u1 | http://deb.debian.org/debian bookworm/main "
+        "amd64 Packages'\n"
+    )
+    (tmp_path / "apt-cache").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    gone = DebianTool(name="chromium", version="156.0.8078.114-1~deb12u1", purpose="", package="chromium")
+    with pytest.raises(module.StepFailed) as failed:
+        module.require_offered(gone)
+    assert str(failed.value) == (
+        "chromium=156.0.8078.114-1~deb12u1 is no longer on the Debian mirror (it offers "
+        "156.0.8078.129-1~deb12u1, 150.0.7871.100-1~deb12u1; security updates replace older builds): "
+        "re-pin [tools.chromium] version in lock/tools.lock.toml to one of those, on purpose"
+    )
+    module.require_offered(DebianTool(name="chromium", version="150.0.7871.100-1~deb12u1", purpose="",
+                                      package="chromium"))  # fmt: skip
+    unknown = DebianTool(name="nothing", version="1", purpose="", package="no-such-package")
+    module.require_offered(unknown)  # nothing listed: apt itself says what is wrong
 
 
 def test_the_store_gives_a_second_checkout_what_the_first_built(tmp_path: Path) -> None:
