@@ -1,8 +1,8 @@
 """`parity infra plan|apply ENV --only snowflake` against the fakesnow server (Snowflake's wire
 protocol over DuckDB): apply creates exactly the databases and schemas infra/snowflake.yaml
 declares with dev's values, a second apply changes nothing, a schema dropped by hand is reported by
-plan and made again by apply. fakesnow keeps no warehouses, roles or grants: the plan says so, and
-the DDL parity would run for them is checked as text. Bad input exits 2 naming the file and field."""
+plan and made again by apply. fakesnow keeps no warehouses, roles or grants: the plan says so; the DDL parity would run for them is checked as text, and the plan's reading of
+them against a cursor that answers as an account's SHOW statements do. Bad input exits 2 naming the file and field."""
 
 from __future__ import annotations
 
@@ -108,6 +108,67 @@ def test_the_ddl_for_warehouses_roles_and_grants_carries_each_environments_value
     assert f"GRANT CREATE TABLE ON SCHEMA ANALYTICS_{upper}.MARTS TO ROLE {role}" in ddl
     assert len(ddl) == 3 + 8 and not any("DROP" in statement for statement in ddl)
     assert all(other not in " ".join(ddl) for other in ("DEV", "STAGING", "PROD") if other != upper)
+
+
+class _Account:
+    """A cursor over what a Snowflake account's SHOW statements answer (their column names and
+    spellings), for the parts fakesnow cannot hold: warehouses, roles and grants."""
+
+    def __init__(self, answers: dict[str, list[dict[str, Any]]]) -> None:
+        self.answers = answers
+        self.description: list[tuple[str]] = []
+        self._rows: list[tuple[Any, ...]] = []
+
+    def execute(self, sql: str) -> None:
+        rows = self.answers.get(sql, [])
+        columns = list(rows[0]) if rows else ["name"]
+        self.description = [(c,) for c in columns]
+        self._rows = [tuple(row[c] for c in columns) for row in rows]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+@pytest.mark.parametrize(
+    ("shown", "size"),
+    [("X-Small", "XSMALL"), ("Medium", "MEDIUM"), ("X-Large", "XLARGE"), ("2X-Large", "X2LARGE"),
+     ("4X-Large", "X4LARGE"), ("6X-Large", "X6LARGE")],
+)  # fmt: skip
+def test_show_warehouses_sizes_read_as_create_spells_them(shown: str, size: str) -> None:
+    assert snowflake.shown_size(shown) == size and size in snowflake.SIZES
+
+
+def test_the_plan_reads_an_accounts_warehouse_role_and_grants_from_show() -> None:
+    objects = snowflake.declared(ROOT, read_values(ROOT, "prod"), "overlays/prod/values.yaml")
+    role, warehouse = "TRANSFORMER_PROD", "TRANSFORM_PROD_WH"
+    held = [g for g in objects.roles[role] if g.privilege != "CREATE VIEW"]  # one grant revoked by hand
+    account = _Account(
+        {
+            "SHOW DATABASES": [{"created_on": "x", "name": name} for name in ("RAW_PROD", "ANALYTICS_PROD")],
+            "SHOW SCHEMAS IN DATABASE RAW_PROD": [{"name": "LANDING"}],
+            "SHOW SCHEMAS IN DATABASE ANALYTICS_PROD": [{"name": "MARTS"}, {"name": "INFORMATION_SCHEMA"}],
+            f"SHOW WAREHOUSES LIKE '{warehouse}'": [
+                {"name": warehouse, "state": "SUSPENDED", "size": "Medium", "auto_suspend": 600}
+            ],
+            f"SHOW ROLES LIKE '{role}'": [{"name": role}],
+            f"SHOW GRANTS TO ROLE {role}": [
+                {"privilege": g.privilege, "granted_on": g.on, "name": g.name, "grantee_name": role}
+                for g in held
+            ],
+        }
+    )
+    drift = snowflake.plan(account, objects, stand_in=False)
+    assert [d.line() for d in drift] == [
+        f"warehouse {warehouse}: size is 'MEDIUM', declared 'LARGE' (apply will alter)",
+        f"warehouse {warehouse}: auto_suspend is 600, declared 60 (apply will alter)",
+        f"role {role}: grant is None, declared 'GRANT CREATE VIEW ON SCHEMA ANALYTICS_PROD.MARTS TO ROLE "
+        f"{role}' (apply will grant)",
+    ]
+    assert snowflake.statements(objects, drift) == [
+        f"ALTER WAREHOUSE {warehouse} SET WAREHOUSE_SIZE = LARGE",
+        f"ALTER WAREHOUSE {warehouse} SET AUTO_SUSPEND = 60",
+        f"GRANT CREATE VIEW ON SCHEMA ANALYTICS_PROD.MARTS TO ROLE {role}",
+    ]
 
 
 def test_bad_input_exits_2_naming_the_file_and_field(

@@ -41,7 +41,6 @@ SIZES = (
     "X5LARGE",
     "X6LARGE",
 )
-SHOWN_SIZES = {"X-SMALL": "XSMALL", "X-LARGE": "XLARGE", "2X-LARGE": "X2LARGE", "3X-LARGE": "X3LARGE"}
 PRIVILEGES = {"USAGE", "CREATE SCHEMA", "CREATE TABLE", "CREATE VIEW", "SELECT", "MONITOR", "OPERATE"}
 KINDS = {"WAREHOUSE", "DATABASE", "SCHEMA"}
 
@@ -124,6 +123,12 @@ def declared(root: Path, values: Mapping[str, Any], source: str) -> Objects:
     return out
 
 
+def shown_size(shown: str) -> str:
+    """SHOW WAREHOUSES' spelling of a size ("X-Small", "Large", "2X-Large" ... "6X-Large") in the
+    one CREATE and ALTER take (XSMALL, LARGE, X2LARGE ... X6LARGE)."""
+    return re.sub(r"^(\d)X-", r"X\1", shown.upper()).replace("-", "")
+
+
 def _rows(cursor: Any, sql: str) -> list[dict[str, Any]]:
     cursor.execute(sql)
     columns = [d[0].lower() for d in cursor.description]
@@ -152,8 +157,7 @@ def plan(cursor: Any, objects: Objects, stand_in: bool) -> list[Drift]:
         if not rows:
             out.append(Drift(f"warehouse {name}", "", name, None, "create"))
             continue
-        shown = str(rows[0]["size"]).upper()
-        size, suspend = SHOWN_SIZES.get(shown, shown.replace("-", "")), int(rows[0]["auto_suspend"] or 0)
+        size, suspend = shown_size(str(rows[0]["size"])), int(rows[0]["auto_suspend"] or 0)
         if size != wanted.size:
             out.append(Drift(f"warehouse {name}", "size", wanted.size, size, "alter"))
         if suspend != wanted.auto_suspend:
