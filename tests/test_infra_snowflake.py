@@ -1,8 +1,9 @@
 """`parity infra plan|apply ENV --only snowflake` against the fakesnow server (Snowflake's wire
 protocol over DuckDB): apply creates exactly the databases and schemas infra/snowflake.yaml
 declares with dev's values, a second apply changes nothing, a schema dropped by hand is reported by
-plan and made again by apply. fakesnow keeps no warehouses, roles or grants: the plan says so; the DDL parity would run for them is checked as text, and the plan's reading of
-them against a cursor that answers as an account's SHOW statements do. Bad input exits 2 naming the file and field."""
+plan and made again by apply. fakesnow keeps no warehouses, roles or grants: the plan says so; the
+DDL parity would run for them is checked as text, and the plan's reading of them against a cursor
+that answers as an account's SHOW statements do. Bad input exits 2 naming the file and field."""
 
 from __future__ import annotations
 
