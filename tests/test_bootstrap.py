@@ -55,10 +55,6 @@ def _devenv_module(name: str) -> object:
     return module
 
 
-def _store_module() -> object:
-    return _devenv_module("store")
-
-
 def test_a_pin_the_debian_mirror_no_longer_offers_is_named_with_what_it_offers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,7 +88,7 @@ def test_a_pin_the_debian_mirror_no_longer_offers_is_named_with_what_it_offers(
 
 
 def test_the_store_gives_a_second_checkout_what_the_first_built(tmp_path: Path) -> None:
-    store = _store_module().Store(tmp_path / "store")  # type: ignore[attr-defined]
+    store = _devenv_module("store").Store(tmp_path / "store")  # type: ignore[attr-defined]
     first, second = tmp_path / "a/.devenv", tmp_path / "b/.devenv"
     (first / "jars").mkdir(parents=True)
     (first / "jars/kafka.jar").write_bytes(b"jar")
@@ -111,7 +107,7 @@ def test_the_store_gives_a_second_checkout_what_the_first_built(tmp_path: Path) 
 
 
 def test_a_shared_venv_is_linked_and_an_unfinished_one_is_built_again(tmp_path: Path) -> None:
-    store = _store_module().Store(tmp_path / "store")  # type: ignore[attr-defined]
+    store = _devenv_module("store").Store(tmp_path / "store")  # type: ignore[attr-defined]
     builds: list[Path] = []
 
     def build(at: Path) -> None:
@@ -136,7 +132,7 @@ def test_entries_unused_for_a_month_are_pruned(tmp_path: Path) -> None:
     import os
     import time
 
-    store = _store_module().Store(tmp_path / "store")  # type: ignore[attr-defined]
+    store = _devenv_module("store").Store(tmp_path / "store")  # type: ignore[attr-defined]
     (tmp_path / "out").write_text("x")
     store.keep("go old", "1" * 64, tmp_path / "out")
     store.keep("go new", "2" * 64, tmp_path / "out")
